@@ -1,0 +1,1 @@
+export { createShutdown, type Shutdown, type ShutdownLogger, type ShutdownOptions } from './shutdown.js';
