@@ -3,7 +3,7 @@ import { ConfigError } from '../errors/index.js';
 import type { DatabaseSettings, PoolSettings } from '../db/settings.js';
 import type { databaseEnv } from './common-env.js';
 
-export type DatabaseEnv = { [K in keyof typeof databaseEnv]: z.infer<(typeof databaseEnv)[K]> };
+export type DatabaseEnv = z.infer<z.ZodObject<typeof databaseEnv>>;
 
 /**
  * Turns DB_* variables into connection settings. DB_URL wins; without it the discrete variables describe a

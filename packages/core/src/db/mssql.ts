@@ -65,7 +65,13 @@ export function createMssqlDatabase(settings: MssqlSettings, applicationName = '
       const transaction = new sql.Transaction(await connected());
       await transaction.begin(ISOLATION[options.isolation ?? 'read committed'] as never);
       try {
-        const value = await work({ dialect: 'mssql', query: (text, params) => run(transaction.request(), text, params) });
+        const value = await work({
+          dialect: 'mssql',
+          query: (text, params) => run(transaction.request(), text, params),
+          executeScript: async (text) => {
+            await transaction.request().batch(text);
+          },
+        });
         await transaction.commit();
         return value;
       } catch (error) {

@@ -30,7 +30,13 @@ export function wrapPglite(pglite: PGlite): Database {
     transaction<T>(work: (tx: Queryable) => Promise<T>, options: TransactionOptions = {}): Promise<T> {
       return pglite.transaction(async (inner) => {
         await inner.query(`SET TRANSACTION ISOLATION LEVEL ${ISOLATION_SQL[options.isolation ?? 'read committed']}`);
-        return work({ dialect: 'postgres', query: (sql, params) => run(inner, sql, params) });
+        return work({
+          dialect: 'postgres',
+          query: (sql, params) => run(inner, sql, params),
+          executeScript: async (sql) => {
+            await inner.exec(sql);
+          },
+        });
       });
     },
     async executeScript(sql) {

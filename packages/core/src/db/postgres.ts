@@ -47,7 +47,13 @@ export function createPostgresDatabase(settings: PostgresSettings, applicationNa
       let broken: unknown;
       try {
         await client.query(`BEGIN ISOLATION LEVEL ${ISOLATION_SQL[options.isolation ?? 'read committed']}`);
-        const tx: Queryable = { dialect: 'postgres', query: (sql, params) => run(client, sql, params) };
+        const tx: Queryable = {
+          dialect: 'postgres',
+          query: (sql, params) => run(client, sql, params),
+          executeScript: async (sql) => {
+            await client.query(sql);
+          },
+        };
         const value = await work(tx);
         await client.query('COMMIT');
         return value;

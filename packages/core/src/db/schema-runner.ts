@@ -36,7 +36,11 @@ export async function applySchema(db: Database, options: SchemaRunOptions): Prom
   const statements = SCHEMA_SQL[dialect];
   const folder = join(options.commonDir ?? findCommonDir(), dialect === 'mssql' ? 'sqlserver' : 'postgres', options.role);
   const files = await listScripts(folder);
-  await db.query(statements.createVersionTable);
+  // Under the lock too: two processes racing on CREATE TABLE IF NOT EXISTS can both try to create it.
+  await db.transaction(async (tx) => {
+    if (statements.lock) await tx.query(statements.lock);
+    await tx.query(statements.createVersionTable);
+  });
   const applied = new Map((await db.query<{ script_name: string; checksum: string }>(statements.listApplied)).rows.map((r) => [r.script_name, r.checksum]));
 
   const result: SchemaRunResult = { applied: [], alreadyApplied: 0 };
@@ -73,7 +77,7 @@ async function applyOne(db: Database, name: string, batches: string[], checksum:
     if (statements.lock) await tx.query(statements.lock);
     const already = await tx.query(`${statements.listApplied} WHERE script_name = ${db.dialect === 'mssql' ? '@p1' : '$1'}`, [name]);
     if (already.rows.length > 0) return false;
-    for (const batch of batches) await tx.query(batch);
+    for (const batch of batches) await tx.executeScript(batch);
     await tx.query(statements.recordApplied, [name, checksum]);
     return true;
   });

@@ -23,6 +23,8 @@ export type SqlParams = readonly unknown[];
 export interface Queryable {
   readonly dialect: DialectName;
   query<Row = Record<string, unknown>>(sql: string, params?: SqlParams): Promise<QueryResult<Row>>;
+  /** Runs a multi-statement script with no parameters (schema scripts, one T-SQL batch). */
+  executeScript(sql: string): Promise<void>;
 }
 
 export interface TransactionOptions {
@@ -32,8 +34,6 @@ export interface TransactionOptions {
 export interface Database extends Queryable {
   /** Runs `work` in one transaction: commit when it resolves, roll back when it throws. */
   transaction<T>(work: (tx: Queryable) => Promise<T>, options?: TransactionOptions): Promise<T>;
-  /** Runs a multi-statement script with no parameters (schema scripts). Not wrapped in a transaction. */
-  executeScript(sql: string): Promise<void>;
   /** Closes the pool. Safe to call twice. */
   close(): Promise<void>;
 }

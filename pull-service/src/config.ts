@@ -1,0 +1,12 @@
+import { envString, envUrl, pdvIdentityEnv } from '@goldpdv/core';
+
+/** pull-service's own variables; the shared ones (DB_*, LOG_*, HEALTH_*...) come from @goldpdv/core. */
+export const pullEnv = {
+  ...pdvIdentityEnv,
+  /** Base URL of the central API, e.g. https://vps.example.com.br */
+  CENTRAL_API_URL: envUrl(['http', 'https']),
+  /** This PDV's bearer token, as issued centrally. */
+  CENTRAL_API_TOKEN: envString('the bearer token issued to this PDV'),
+};
+
+export const PULL_SECRET_VARIABLES = ['CENTRAL_API_TOKEN'] as const;
