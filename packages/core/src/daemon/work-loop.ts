@@ -34,7 +34,7 @@ export interface WorkLoop {
  */
 export function startWorkLoop(options: WorkLoopOptions): WorkLoop {
   const controller = new AbortController();
-  const { health, logger } = options;
+  const { health } = options;
   const cap = options.maxFailureBackoffMs ?? 30_000;
 
   const done = (async () => {
