@@ -6,3 +6,4 @@ export * from './health/index.js';
 export * from './shutdown/index.js';
 export * from './db/index.js';
 export * from './daemon/index.js';
+export * from './contract/index.js';

@@ -1,0 +1,2 @@
+export * from './events-contract.js';
+export { tokenHash } from './fingerprint.js';
