@@ -1,0 +1,3 @@
+-- The PDV replicates the central catalog column for column (same names, types and foreign keys between
+-- catalog tables), so both sides share one definition.
+\ir ../central/0001_sample_catalog.sql
