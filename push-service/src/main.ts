@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { runDaemon } from '@goldpdv/core';
 import { pushEnv, PUSH_SECRET_VARIABLES } from './config.js';
-import { readOutboxBacklog } from './outbox-backlog.js';
+import { createPushWorker } from './sync-push.js';
 
 await runDaemon({
   service: 'push-service',
@@ -9,12 +9,5 @@ await runDaemon({
   env: pushEnv,
   secretVariables: PUSH_SECRET_VARIABLES,
   logContext: (config) => ({ pdvId: config.PDV_ID }),
-  createWorker: ({ db, health }) => ({
-    async runCycle() {
-      const backlog = await readOutboxBacklog(db);
-      health.setInfo('outboxPending', backlog.pending);
-      health.setInfo('oldestPendingAgeSeconds', backlog.oldestPendingAgeSeconds);
-      health.setInfo('deadLetters', backlog.deadLetters);
-    },
-  }),
+  createWorker: (context) => createPushWorker(context),
 });

@@ -88,7 +88,15 @@ export async function runDaemon<Shape extends z.ZodRawShape>(definition: DaemonD
   const db = await openDatabase(databaseSettings, definition.service);
   shutdown.register('database', () => db.close());
 
-  const worker = await definition.createWorker({ config, logger, db, health });
+  let worker: DaemonWorker;
+  try {
+    worker = await definition.createWorker({ config, logger, db, health });
+  } catch (error) {
+    // A setting that is only invalid in combination with another is found here; it is still a config error.
+    if (!(error instanceof ConfigError)) throw error;
+    await syncLogger.close();
+    exitOnConfigError(definition.service, error);
+  }
   shutdown.register('worker', () => worker.stop?.());
 
   let schemaReady = !config.DB_SCHEMA_AUTO_APPLY;

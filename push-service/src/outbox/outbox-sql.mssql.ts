@@ -1,0 +1,100 @@
+/**
+ * SQL Server statements of the outbox worker. Multi-row arguments travel as one JSON array parameter read with
+ * OPENJSON, which keeps each statement a single round trip without table types. Times are UTC
+ * (SYSUTCDATETIME), from the database clock.
+ */
+const OUTPUT_COLUMNS = `inserted.outbox_id, LOWER(CONVERT(varchar(36), inserted.event_id)) AS event_id, inserted.event_type,
+  inserted.stream_key, inserted.payload, CONVERT(varchar(33), inserted.created_at, 126) AS created_at,
+  inserted.attempts, inserted.claim_count`;
+
+/**
+ * Same rules as the PostgreSQL claim: the stream's head decides, heads are locked with UPDLOCK + READPAST so
+ * two workers skip each other's streams, a head claimed before without a result goes alone. Must run inside a
+ * transaction so that the head locks are held until the lease is written.
+ */
+export const claimBatch = `DECLARE @now datetime2(3) = SYSUTCDATETIME();
+DECLARE @heads TABLE (outbox_id bigint PRIMARY KEY, stream_key nvarchar(128) NOT NULL, claim_count int NOT NULL);
+INSERT INTO @heads (outbox_id, stream_key, claim_count)
+SELECT TOP (@p3) o.outbox_id, o.stream_key, o.claim_count
+FROM dbo.sync_outbox AS o WITH (UPDLOCK, READPAST, ROWLOCK)
+WHERE o.sent_at IS NULL
+  AND o.next_attempt_at <= @now
+  AND (o.lease_until IS NULL OR o.lease_until < @now)
+  AND o.outbox_id = (SELECT MIN(h.outbox_id) FROM dbo.sync_outbox AS h WHERE h.stream_key = o.stream_key AND h.sent_at IS NULL)
+ORDER BY o.next_attempt_at, o.outbox_id;
+UPDATE u
+SET lease_owner = @p1, lease_until = DATEADD(millisecond, @p2, @now), claim_count = u.claim_count + 1
+OUTPUT ${OUTPUT_COLUMNS}
+FROM dbo.sync_outbox AS u
+JOIN (
+  SELECT TOP (@p3) r.outbox_id
+  FROM @heads AS c
+  CROSS APPLY (
+    SELECT TOP (CASE WHEN c.claim_count > 0 THEN 1 ELSE @p3 END) s.outbox_id
+    FROM dbo.sync_outbox AS s
+    WHERE s.stream_key = c.stream_key AND s.sent_at IS NULL
+    ORDER BY s.outbox_id
+  ) AS r
+  ORDER BY r.outbox_id
+) AS p ON p.outbox_id = u.outbox_id;`;
+
+export const markSent = `UPDATE o
+SET sent_at = SYSUTCDATETIME(), lease_owner = NULL, lease_until = NULL, claim_count = 0, last_status = d.status, last_error = NULL
+FROM dbo.sync_outbox AS o
+JOIN OPENJSON(@p1) WITH (outbox_id bigint '$.id', status int '$.status') AS d ON d.outbox_id = o.outbox_id
+WHERE o.sent_at IS NULL;`;
+
+export const scheduleRetry = `UPDATE o
+SET attempts = o.attempts + 1,
+    next_attempt_at = DATEADD(millisecond, d.delay_ms, SYSUTCDATETIME()),
+    last_error = LEFT(d.error, 2000),
+    last_status = d.status,
+    lease_owner = NULL,
+    lease_until = NULL,
+    claim_count = 0
+FROM dbo.sync_outbox AS o
+JOIN OPENJSON(@p1) WITH (outbox_id bigint '$.id', delay_ms int '$.delayMs', error nvarchar(max) '$.error', status int '$.status') AS d
+  ON d.outbox_id = o.outbox_id
+WHERE o.sent_at IS NULL;`;
+
+export const copyToDeadLetter = `INSERT INTO dbo.sync_dead_letter (outbox_id, event_id, event_type, stream_key, payload, created_at, attempts, claim_count,
+  next_attempt_at, lease_owner, lease_until, last_error, last_status, sent_at, reason)
+SELECT o.outbox_id, o.event_id, o.event_type, o.stream_key, o.payload, o.created_at, o.attempts + 1, o.claim_count,
+  o.next_attempt_at, o.lease_owner, o.lease_until, o.last_error, d.status, o.sent_at, LEFT(d.reason, 2000)
+FROM dbo.sync_outbox AS o
+JOIN OPENJSON(@p1) WITH (outbox_id bigint '$.id', reason nvarchar(max) '$.reason', status int '$.status') AS d
+  ON d.outbox_id = o.outbox_id
+WHERE o.sent_at IS NULL
+  AND NOT EXISTS (SELECT 1 FROM dbo.sync_dead_letter AS x WHERE x.outbox_id = o.outbox_id);`;
+
+export const deleteFromOutbox = `DELETE o
+FROM dbo.sync_outbox AS o
+JOIN OPENJSON(@p1) WITH (outbox_id bigint '$') AS d ON d.outbox_id = o.outbox_id
+WHERE o.sent_at IS NULL;`;
+
+export const releaseLeases = `UPDATE dbo.sync_outbox
+SET lease_owner = NULL, lease_until = NULL, claim_count = CASE WHEN claim_count > 0 THEN claim_count - 1 ELSE 0 END
+WHERE lease_owner = @p1 AND sent_at IS NULL;`;
+
+export const purgeSent = `DELETE TOP (@p2) FROM dbo.sync_outbox
+WHERE sent_at IS NOT NULL AND sent_at < DATEADD(hour, -@p1, SYSUTCDATETIME());`;
+
+export const backlog = `SELECT
+  (SELECT COUNT_BIG(*) FROM dbo.sync_outbox WHERE sent_at IS NULL) AS pending,
+  (SELECT COUNT_BIG(*) FROM dbo.sync_outbox WHERE sent_at IS NULL AND lease_until > SYSUTCDATETIME()) AS in_flight,
+  (SELECT DATEDIFF_BIG(second, MIN(created_at), SYSUTCDATETIME()) FROM dbo.sync_outbox WHERE sent_at IS NULL) AS oldest_age_s,
+  (SELECT COUNT_BIG(*) FROM dbo.sync_dead_letter) AS dead_letters;`;
+
+const DEAD_COLUMNS = `outbox_id, LOWER(CONVERT(varchar(36), event_id)) AS event_id, event_type, stream_key, payload,
+  CONVERT(varchar(33), created_at, 126) AS created_at, attempts, last_status, reason, CONVERT(varchar(33), dead_at, 126) AS dead_at`;
+export const listDeadLetters = `SELECT TOP (@p1) ${DEAD_COLUMNS} FROM dbo.sync_dead_letter ORDER BY outbox_id;`;
+export const findDeadLetter = `SELECT ${DEAD_COLUMNS} FROM dbo.sync_dead_letter WHERE event_id = @p1;`;
+
+export const requeueDeadLetters = `DECLARE @moved TABLE (outbox_id bigint, event_id uniqueidentifier, event_type varchar(64), stream_key nvarchar(128),
+  payload nvarchar(max), created_at datetime2(3));
+DELETE FROM dbo.sync_dead_letter
+OUTPUT deleted.outbox_id, deleted.event_id, deleted.event_type, deleted.stream_key, deleted.payload, deleted.created_at INTO @moved
+WHERE @p1 IS NULL OR event_id = @p1;
+INSERT INTO dbo.sync_outbox (event_id, event_type, stream_key, payload, created_at)
+OUTPUT LOWER(CONVERT(varchar(36), inserted.event_id)) AS event_id
+SELECT event_id, event_type, stream_key, payload, created_at FROM @moved ORDER BY outbox_id;`;

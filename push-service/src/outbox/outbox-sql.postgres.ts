@@ -1,0 +1,108 @@
+/**
+ * PostgreSQL statements of the outbox worker. Times come from the database clock (now()), so that several
+ * workers, even on different machines, agree on leases and schedules.
+ */
+const ROW_COLUMNS = 'outbox_id, event_id, event_type, stream_key, payload, created_at, attempts, claim_count';
+
+/**
+ * Claims up to $3 rows under a lease for owner $1 of $2 ms. Only the head (oldest unsent row) of a stream
+ * decides whether the stream may move: it must be due and not leased. Locking the heads with SKIP LOCKED makes
+ * the head the stream's mutex, so two workers never hold rows of one stream at once; the rows taken are a
+ * prefix of each stream, so FIFO holds. A head already claimed before without a result (claim_count > 0:
+ * the worker died holding it) goes alone, so that a poison row cannot take a whole batch down with it again.
+ * `sent_at IS NULL` is repeated on the locked relation because a row sent after this statement's snapshot
+ * is re-checked against its newest version only on the locking level.
+ */
+export const claimBatch = `WITH heads AS (
+  SELECT DISTINCT ON (stream_key) outbox_id
+  FROM sync_outbox
+  WHERE sent_at IS NULL
+  ORDER BY stream_key, outbox_id
+), due AS (
+  SELECT o.outbox_id, o.stream_key, o.claim_count
+  FROM sync_outbox o
+  JOIN heads h ON h.outbox_id = o.outbox_id
+  WHERE o.sent_at IS NULL
+    AND o.next_attempt_at <= now()
+    AND (o.lease_until IS NULL OR o.lease_until < now())
+  ORDER BY o.next_attempt_at, o.outbox_id
+  LIMIT $3
+  FOR UPDATE OF o SKIP LOCKED
+), picked AS (
+  SELECT r.outbox_id
+  FROM due d
+  CROSS JOIN LATERAL (
+    SELECT s.outbox_id
+    FROM sync_outbox s
+    WHERE s.stream_key = d.stream_key AND s.sent_at IS NULL
+    ORDER BY s.outbox_id
+    LIMIT CASE WHEN d.claim_count > 0 THEN 1 ELSE $3 END
+  ) r
+  ORDER BY r.outbox_id
+  LIMIT $3
+)
+UPDATE sync_outbox u
+SET lease_owner = $1, lease_until = now() + ($2::int * interval '1 millisecond'), claim_count = u.claim_count + 1
+FROM picked
+WHERE u.outbox_id = picked.outbox_id
+RETURNING ${ROW_COLUMNS.split(', ').map((c) => `u.${c}`).join(', ')}`;
+
+export const markSent = `UPDATE sync_outbox
+SET sent_at = now(), lease_owner = NULL, lease_until = NULL, claim_count = 0, last_status = d.status, last_error = NULL
+FROM unnest($1::bigint[], $2::int[]) AS d(outbox_id, status)
+WHERE sync_outbox.outbox_id = d.outbox_id AND sync_outbox.sent_at IS NULL`;
+
+/** The schedule lives on the row, so a restart keeps it. claim_count resets: the claim reached a result. */
+export const scheduleRetry = `UPDATE sync_outbox
+SET attempts = sync_outbox.attempts + 1,
+    next_attempt_at = now() + (d.delay_ms * interval '1 millisecond'),
+    last_error = left(d.error, 2000),
+    last_status = d.status,
+    lease_owner = NULL,
+    lease_until = NULL,
+    claim_count = 0
+FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::int[]) AS d(outbox_id, delay_ms, error, status)
+WHERE sync_outbox.outbox_id = d.outbox_id AND sync_outbox.sent_at IS NULL`;
+
+export const copyToDeadLetter = `INSERT INTO sync_dead_letter (outbox_id, event_id, event_type, stream_key, payload, created_at, attempts, claim_count,
+  next_attempt_at, lease_owner, lease_until, last_error, last_status, sent_at, reason)
+SELECT o.outbox_id, o.event_id, o.event_type, o.stream_key, o.payload, o.created_at, o.attempts + 1, o.claim_count,
+  o.next_attempt_at, o.lease_owner, o.lease_until, o.last_error, d.status, o.sent_at, left(d.reason, 2000)
+FROM sync_outbox o
+JOIN unnest($1::bigint[], $2::text[], $3::int[]) AS d(outbox_id, reason, status) ON d.outbox_id = o.outbox_id
+WHERE o.sent_at IS NULL
+ON CONFLICT (outbox_id) DO NOTHING`;
+
+export const deleteFromOutbox = `DELETE FROM sync_outbox WHERE outbox_id = ANY($1::bigint[]) AND sent_at IS NULL`;
+
+/** A clean stop is not a crash: the claim is handed back without counting against the poison limit. */
+export const releaseLeases = `UPDATE sync_outbox
+SET lease_owner = NULL, lease_until = NULL, claim_count = GREATEST(claim_count - 1, 0)
+WHERE lease_owner = $1 AND sent_at IS NULL`;
+
+export const purgeSent = `DELETE FROM sync_outbox
+WHERE outbox_id IN (
+  SELECT outbox_id FROM sync_outbox
+  WHERE sent_at IS NOT NULL AND sent_at < now() - ($1::int * interval '1 hour')
+  ORDER BY outbox_id
+  LIMIT $2
+)`;
+
+export const backlog = `SELECT
+  (SELECT COUNT(*) FROM sync_outbox WHERE sent_at IS NULL) AS pending,
+  (SELECT COUNT(*) FROM sync_outbox WHERE sent_at IS NULL AND lease_until > now()) AS in_flight,
+  (SELECT EXTRACT(EPOCH FROM now() - MIN(created_at)) FROM sync_outbox WHERE sent_at IS NULL) AS oldest_age_s,
+  (SELECT COUNT(*) FROM sync_dead_letter) AS dead_letters`;
+
+const DEAD_COLUMNS = 'outbox_id, event_id, event_type, stream_key, payload, created_at, attempts, last_status, reason, dead_at';
+export const listDeadLetters = `SELECT ${DEAD_COLUMNS} FROM sync_dead_letter ORDER BY outbox_id LIMIT $1`;
+export const findDeadLetter = `SELECT ${DEAD_COLUMNS} FROM sync_dead_letter WHERE event_id = $1::uuid`;
+
+/** Requeued rows get a new outbox_id (the end of their stream) and keep their event id and creation time. */
+export const requeueDeadLetters = `WITH moved AS (
+  DELETE FROM sync_dead_letter WHERE ($1::uuid IS NULL OR event_id = $1::uuid)
+  RETURNING event_id, event_type, stream_key, payload, created_at, outbox_id
+)
+INSERT INTO sync_outbox (event_id, event_type, stream_key, payload, created_at)
+SELECT event_id, event_type, stream_key, payload, created_at FROM moved ORDER BY outbox_id
+RETURNING event_id`;

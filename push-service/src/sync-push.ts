@@ -1,0 +1,143 @@
+import { hostname } from 'node:os';
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import type { DaemonContext, DaemonWorker, CycleOutcome, Database } from '@goldpdv/core';
+import { ConfigError, withRetry } from '@goldpdv/core';
+import type { pushEnv } from './config.js';
+import type { z } from 'zod';
+import { CentralClient } from './central-client.js';
+import { createHttpClient } from './http/http-client.js';
+import { claimOutboxBatch, purgeSentRows, readOutboxBacklog, recordOutcomes, releaseLeases } from './outbox/outbox-store.js';
+import { triageRows } from './triage.js';
+import { PushMetrics } from './push-metrics.js';
+
+type PushConfig = DaemonContext<z.infer<z.ZodObject<typeof pushEnv>>>['config'];
+
+const BACKLOG_REFRESH_MS = 5_000;
+const RETENTION_EVERY_MS = 10 * 60_000;
+
+/**
+ * The push worker: claim a batch under a lease, set aside what cannot be sent, send the rest, record every
+ * outcome in one transaction. Several batches run at once (PUSH_CONCURRENCY), each on its own streams.
+ */
+export function createPushWorker({ config, db, logger, health }: DaemonContext<PushConfig>): DaemonWorker & { metrics: PushMetrics } {
+  if (config.PUSH_MODE === 'per-event' && !config.PUSH_EVENT_URL_TEMPLATE) {
+    throw new ConfigError('PUSH_EVENT_URL_TEMPLATE', 'PUSH_EVENT_URL_TEMPLATE: expected a URL template such as https://vps/api/{type} when PUSH_MODE=per-event; found nothing (the variable is not set)');
+  }
+  const owner = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`.slice(0, 64);
+  if (!config.CENTRAL_API_TLS_VERIFY) logger.warn('TLS certificate verification of the central API is DISABLED (CENTRAL_API_TLS_VERIFY=false)');
+  const http = createHttpClient({
+    connectTimeoutMs: config.PUSH_CONNECT_TIMEOUT_MS,
+    responseTimeoutMs: config.PUSH_RESPONSE_TIMEOUT_MS,
+    gzipMinBytes: config.PUSH_GZIP_MIN_BYTES,
+    rejectUnauthorized: config.CENTRAL_API_TLS_VERIFY,
+    ca: config.CENTRAL_API_CA_FILE ? readFileSync(config.CENTRAL_API_CA_FILE, 'utf8') : undefined,
+    maxSockets: Math.max(config.PUSH_CONCURRENCY, config.PUSH_PER_EVENT_CONCURRENCY),
+  });
+  const client = new CentralClient(
+    http,
+    {
+      mode: config.PUSH_MODE,
+      baseUrl: config.CENTRAL_API_URL,
+      token: config.CENTRAL_API_TOKEN,
+      urlTemplate: config.PUSH_EVENT_URL_TEMPLATE,
+      concurrency: config.PUSH_PER_EVENT_CONCURRENCY,
+    },
+    { baseMs: config.PUSH_BACKOFF_BASE_MS, capMs: config.PUSH_BACKOFF_CAP_MS },
+  );
+  const metrics = new PushMetrics();
+  let centralDownSince: number | null = null;
+  let lastBacklogAt = 0;
+  let lastRetentionAt = 0;
+
+  async function runBatch(signal: AbortSignal): Promise<boolean> {
+    const rows = await withRetry(() => claimOutboxBatch(db, { owner, leaseMs: config.PUSH_LEASE_MS, limit: config.PUSH_BATCH_SIZE }));
+    if (rows.length === 0) return false;
+    const started = Date.now();
+    const { ready, setAside } = triageRows(rows, config.PUSH_POISON_CLAIM_LIMIT);
+    metrics.inFlight += ready.length;
+    let report;
+    try {
+      report = ready.length > 0 ? await client.send(ready, graceSignal(signal, config.PUSH_STOP_GRACE_MS)) : { outcomes: [], centralProblem: null, statuses: [] };
+    } finally {
+      metrics.inFlight -= ready.length;
+    }
+    const outcomes = [...setAside, ...report.outcomes];
+    // If this fails for good the leases expire and the rows are sent again; the central inbox dedupes them.
+    await withRetry(() => recordOutcomes(db, outcomes));
+    metrics.record(outcomes, report.statuses, Date.now() - started);
+    reportCentral(report.centralProblem);
+    for (const dead of outcomes) {
+      if (dead.kind === 'dead') logger.warn({ eventId: dead.row.eventId, eventType: dead.row.eventType, streamKey: dead.row.streamKey, reason: dead.reason }, 'event moved to dead letters');
+    }
+    const sent = outcomes.filter((o) => o.kind === 'sent').length;
+    logger.debug({ claimed: rows.length, sent, retried: outcomes.filter((o) => o.kind === 'retry').length, ms: Date.now() - started }, 'batch done');
+    return rows.length >= config.PUSH_BATCH_SIZE;
+  }
+
+  function reportCentral(problem: string | null): void {
+    if (problem === null) {
+      if (centralDownSince !== null) logger.info({ downForMs: Date.now() - centralDownSince }, 'central API reachable again');
+      centralDownSince = null;
+      health.clearDegraded('central-api');
+      return;
+    }
+    // An unreachable VPS is reported, not treated as a failure: restarting the PDV's container would not help.
+    if (centralDownSince === null) {
+      centralDownSince = Date.now();
+      logger.warn({ problem }, 'central API unavailable; events stay in the outbox and are retried with backoff');
+    }
+    health.setDegraded('central-api', problem);
+  }
+
+  async function housekeeping(database: Database): Promise<void> {
+    const now = Date.now();
+    if (now - lastBacklogAt >= BACKLOG_REFRESH_MS) {
+      lastBacklogAt = now;
+      const backlog = await readOutboxBacklog(database);
+      metrics.backlog = backlog;
+      health.setInfo('outboxPending', backlog.pending);
+      health.setInfo('outboxInFlight', backlog.inFlight);
+      health.setInfo('oldestPendingAgeSeconds', backlog.oldestPendingAgeSeconds);
+      health.setInfo('deadLetters', backlog.deadLetters);
+      health.setInfo('sentTotal', metrics.sentTotal);
+      health.setInfo('retriesTotal', metrics.retriesTotal);
+    }
+    if (now - lastRetentionAt >= RETENTION_EVERY_MS) {
+      lastRetentionAt = now;
+      let purged = 0;
+      for (let round = 0; round < 20; round++) {
+        const deleted = await purgeSentRows(database, config.PUSH_RETENTION_HOURS, config.PUSH_RETENTION_BATCH);
+        purged += deleted;
+        if (deleted < config.PUSH_RETENTION_BATCH) break;
+      }
+      if (purged > 0) logger.info({ purged, retentionHours: config.PUSH_RETENTION_HOURS }, 'sent events past the audit window deleted');
+    }
+  }
+
+  return {
+    metrics,
+    async runCycle(signal): Promise<CycleOutcome> {
+      await housekeeping(db);
+      const lanes = await Promise.all(Array.from({ length: config.PUSH_CONCURRENCY }, () => runBatch(signal)));
+      return { busy: lanes.some(Boolean) };
+    },
+    async stop() {
+      const released = await releaseLeases(db, owner).catch((error: unknown) => {
+        logger.warn({ err: error }, 'could not release leases; they expire on their own');
+        return 0;
+      });
+      if (released > 0) logger.info({ released }, 'leases released');
+      http.close();
+    },
+  };
+}
+
+/** A signal that fires `graceMs` after `signal`, so a batch in flight at SIGTERM can still finish. */
+function graceSignal(signal: AbortSignal, graceMs: number): AbortSignal {
+  const controller = new AbortController();
+  const onAbort = () => setTimeout(() => controller.abort(signal.reason), graceMs).unref();
+  if (signal.aborted) onAbort();
+  else signal.addEventListener('abort', onAbort, { once: true });
+  return controller.signal;
+}

@@ -1,0 +1,142 @@
+import { afterEach, beforeEach, expect, it } from 'vitest';
+import { applySchema } from '../../packages/core/src/db/schema-runner.js';
+import { describeBackends, type TestDatabase } from '../../packages/core/test/support/backends.js';
+import {
+  claimOutboxBatch,
+  findDeadLetter,
+  listDeadLetters,
+  purgeSentRows,
+  readOutboxBacklog,
+  recordOutcomes,
+  releaseLeases,
+  requeueDeadLetters,
+} from '../src/outbox/outbox-store.js';
+import type { OutboxRow } from '../src/outbox/outbox-row.js';
+import { countRows, insertOutboxEvents, makeEvents } from './support/outbox-fixtures.js';
+
+describeBackends('outbox store', (backend) => {
+  let t: TestDatabase;
+  beforeEach(async () => {
+    t = await backend.create();
+    await applySchema(t.db, { role: 'pdv' });
+  });
+  afterEach(async () => {
+    await t.dispose();
+  });
+
+  const claim = (owner: string, limit: number, leaseMs = 60_000) => claimOutboxBatch(t.db, { owner, limit, leaseMs });
+  const sent = (rows: OutboxRow[]) => recordOutcomes(t.db, rows.map((row) => ({ kind: 'sent' as const, row, httpStatus: 200 })));
+
+  it('claims a prefix of each stream, in order, and never the same rows twice while leased', async () => {
+    const events = makeEvents(30, 3);
+    await insertOutboxEvents(t.db, events);
+    const first = await claim('a', 12);
+    expect(first).toHaveLength(12);
+    // Each stream's rows are its oldest ones, in outbox order.
+    for (const stream of new Set(first.map((r) => r.streamKey))) {
+      const mine = first.filter((r) => r.streamKey === stream).map((r) => r.eventId);
+      const expected = events.filter((e) => e.streamKey === stream).slice(0, mine.length).map((e) => e.eventId);
+      expect(mine).toEqual(expected);
+    }
+    // The streams held by "a" are closed to "b" even though they have more rows.
+    const second = await claim('b', 100);
+    expect(second.filter((r) => first.some((f) => f.streamKey === r.streamKey))).toEqual([]);
+  });
+
+  it('two claimers at once never share a stream, and together take every row exactly once', async () => {
+    await insertOutboxEvents(t.db, makeEvents(200, 20));
+    const seen = new Map<string, string>();
+    for (let round = 0; round < 50; round++) {
+      const [a, b] = await Promise.all([claim('a', 17), claim('b', 17)]);
+      if (a.length + b.length === 0) break;
+      const streamsA = new Set(a.map((r) => r.streamKey));
+      expect(b.some((r) => streamsA.has(r.streamKey))).toBe(false);
+      for (const row of [...a, ...b]) {
+        expect(seen.has(row.eventId)).toBe(false);
+        seen.set(row.eventId, row.streamKey);
+      }
+      await sent([...a, ...b]);
+    }
+    expect(seen.size).toBe(200);
+    expect(await countRows(t.db, 'sync_outbox', 'sent_at IS NULL')).toBe(0);
+  });
+
+  it('reclaims rows whose lease expired, one at a time, and counts the unfinished claims', async () => {
+    await insertOutboxEvents(t.db, makeEvents(3, 1));
+    const first = await claim('dead-worker', 10, 1_000);
+    expect(first).toHaveLength(3);
+    expect(await claim('other', 10)).toHaveLength(0);
+    await new Promise((r) => setTimeout(r, 1_300));
+    const again = await claim('other', 10);
+    // The head was held by a worker that never finished: it goes alone.
+    expect(again.map((r) => r.eventId)).toEqual([first[0]!.eventId]);
+    expect(again[0]!.claimCount).toBe(2);
+  });
+
+  it('keeps a retry schedule on the row and does not claim it before it is due', async () => {
+    await insertOutboxEvents(t.db, makeEvents(2, 1));
+    const [head, next] = await claim('a', 10);
+    await recordOutcomes(t.db, [
+      { kind: 'retry', row: head!, delayMs: 1_500, error: '503 Service Unavailable', httpStatus: 503 },
+      { kind: 'retry', row: next!, delayMs: 1_500, error: 'waiting', httpStatus: 503 },
+    ]);
+    expect(await claim('a', 10)).toHaveLength(0);
+    const { rows } = await t.db.query<{ attempts: number; last_error: string; last_status: number; claim_count: number }>(
+      `SELECT attempts, last_error, last_status, claim_count FROM sync_outbox WHERE outbox_id = ${head!.outboxId}`,
+    );
+    expect(rows[0]).toMatchObject({ attempts: 1, last_error: '503 Service Unavailable', last_status: 503, claim_count: 0 });
+    await new Promise((r) => setTimeout(r, 1_700));
+    const due = await claim('a', 10);
+    expect(due.map((r) => r.eventId)).toEqual([head!.eventId, next!.eventId]);
+    expect(due[0]!.attempts).toBe(1);
+  });
+
+  it('moves a row to dead letters with its reason, lets its stream go on, and requeues it on redrive', async () => {
+    const events = makeEvents(3, 1);
+    await insertOutboxEvents(t.db, events);
+    const [bad, ...rest] = await claim('a', 10);
+    await recordOutcomes(t.db, [
+      { kind: 'dead', row: bad!, reason: '422 payload differs', httpStatus: 422 },
+      ...rest.map((row) => ({ kind: 'sent' as const, row, httpStatus: 200 })),
+    ]);
+    const letters = await listDeadLetters(t.db);
+    expect(letters).toHaveLength(1);
+    expect(letters[0]).toMatchObject({ eventId: events[0]!.eventId, reason: '422 payload differs', lastStatus: 422, payload: events[0]!.payload });
+    expect((await findDeadLetter(t.db, events[0]!.eventId))?.reason).toBe('422 payload differs');
+    expect(await readOutboxBacklog(t.db)).toMatchObject({ pending: 0, deadLetters: 1 });
+
+    expect(await requeueDeadLetters(t.db, events[0]!.eventId)).toEqual([events[0]!.eventId]);
+    expect(await countRows(t.db, 'sync_dead_letter')).toBe(0);
+    const requeued = await claim('a', 10);
+    expect(requeued.map((r) => r.eventId)).toEqual([events[0]!.eventId]);
+    expect(requeued[0]!.payload).toBe(events[0]!.payload);
+  });
+
+  it('requeues every dead letter at once', async () => {
+    await insertOutboxEvents(t.db, makeEvents(4, 2));
+    const rows = await claim('a', 10);
+    await recordOutcomes(t.db, rows.map((row) => ({ kind: 'dead' as const, row, reason: 'x', httpStatus: 400 })));
+    expect(await requeueDeadLetters(t.db, null)).toHaveLength(4);
+    expect(await readOutboxBacklog(t.db)).toMatchObject({ pending: 4, deadLetters: 0 });
+  });
+
+  it('releases its leases on a clean stop without counting the claim', async () => {
+    await insertOutboxEvents(t.db, makeEvents(5, 1));
+    const held = await claim('a', 10);
+    expect(await releaseLeases(t.db, 'a')).toBe(5);
+    const again = await claim('b', 10);
+    expect(again.map((r) => r.eventId)).toEqual(held.map((r) => r.eventId));
+    expect(again.every((r) => r.claimCount === 1)).toBe(true);
+  });
+
+  it('purges sent rows past the audit window in bounded batches, and nothing else', async () => {
+    await insertOutboxEvents(t.db, makeEvents(7, 1));
+    await sent((await claim('a', 5)));
+    const age = t.db.dialect === 'mssql' ? "DATEADD(hour, -48, SYSUTCDATETIME())" : "now() - interval '48 hours'";
+    await t.db.query(`UPDATE sync_outbox SET sent_at = ${age} WHERE sent_at IS NOT NULL`);
+    expect(await purgeSentRows(t.db, 24, 3)).toBe(3);
+    expect(await purgeSentRows(t.db, 24, 3)).toBe(2);
+    expect(await purgeSentRows(t.db, 24, 3)).toBe(0);
+    expect(await countRows(t.db, 'sync_outbox')).toBe(2);
+  });
+});
