@@ -1,0 +1,19 @@
+import { describe, it } from 'vitest';
+import { expectValidTsql } from './support/tsql-grammar.js';
+import { SCHEMA_SQL } from '../src/db/schema-sql.js';
+
+/** The statements the core library itself emits on SQL Server parse under the T-SQL grammar. */
+describe('core T-SQL', () => {
+  it.each(Object.entries(SCHEMA_SQL.mssql).filter((entry): entry is [string, string] => entry[1] !== null))('schema runner: %s parses', (_name, sql) => {
+    expectValidTsql(sql);
+  });
+
+  it('schema runner: the applied-script lookup with its WHERE clause parses', () => {
+    expectValidTsql(`${SCHEMA_SQL.mssql.listApplied} WHERE script_name = @p1`);
+  });
+
+  it('database contract probes parse', () => {
+    expectValidTsql('SELECT 1 AS ok');
+    expectValidTsql('SELECT transaction_isolation_level AS level FROM sys.dm_exec_sessions WHERE session_id = @@SPID');
+  });
+});
