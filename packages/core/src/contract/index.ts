@@ -1,2 +1,3 @@
 export * from './events-contract.js';
 export { tokenHash } from './fingerprint.js';
+export * from './changes-contract.js';
