@@ -2,6 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import pg from 'pg';
 import { describe } from 'vitest';
+import { PGlite } from '@electric-sql/pglite';
+import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
 import { createMssqlDatabase } from '../../src/db/mssql.js';
 import { createPgliteDatabase } from '../../src/db/pglite.js';
 import { createPostgresDatabase } from '../../src/db/postgres.js';
@@ -26,10 +28,19 @@ export interface TestDatabase {
   dispose(): Promise<void>;
 }
 
+export interface CreateOptions {
+  /**
+   * The database must be reachable by other processes (a daemon started as a child process). PGlite is then
+   * served over the PostgreSQL wire protocol by pglite-socket; every connection, the test's own included,
+   * goes through that server, because PGlite runs one transaction at a time.
+   */
+  shared?: boolean;
+}
+
 export interface Backend {
   name: BackendName;
   skipReason: string | null;
-  create(): Promise<TestDatabase>;
+  create(options?: CreateOptions): Promise<TestDatabase>;
 }
 
 const uniqueName = () => `gp_t_${randomBytes(5).toString('hex')}`;
@@ -38,10 +49,28 @@ const POOL = { poolMax: 5, connectTimeoutMs: 10_000, requestTimeoutMs: 60_000 };
 const pgliteBackend: Backend = {
   name: 'pglite',
   skipReason: null,
-  async create() {
-    const settings: DatabaseSettings = { kind: 'pglite', dataDir: null };
-    const db = await createPgliteDatabase(settings);
-    return { db, settings, url: null, dispose: () => db.close() };
+  async create(options = {}) {
+    if (!options.shared) {
+      const settings: DatabaseSettings = { kind: 'pglite', dataDir: null };
+      const db = await createPgliteDatabase(settings);
+      return { db, settings, url: null, dispose: () => db.close() };
+    }
+    const pglite = await PGlite.create();
+    const server = new PGLiteSocketServer({ db: pglite, port: 0, host: '127.0.0.1', maxConnections: 32 });
+    await server.start();
+    const url = `postgres://postgres@${server.getServerConn()}/postgres`;
+    const settings: DatabaseSettings = { kind: 'postgres', connectionString: url, ...POOL };
+    const db = createPostgresDatabase(settings, 'goldpdv-test');
+    return {
+      db,
+      settings,
+      url,
+      async dispose() {
+        await db.close();
+        await server.stop();
+        await pglite.close();
+      },
+    };
   },
 };
 
