@@ -1,0 +1,55 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { promisify } from 'node:util';
+import { gzip } from 'node:zlib';
+import type { RouteResponse } from './route.js';
+import type { HttpProblem } from './problem.js';
+
+const gzipAsync = promisify(gzip);
+
+/** Below this, gzip costs more (CPU, header bytes) than it saves. */
+export const GZIP_MIN_BYTES = 1024;
+
+export const JSON_TYPE = 'application/json; charset=utf-8';
+export const PROBLEM_TYPE = 'application/problem+json; charset=utf-8';
+
+export function problemResponse(problem: HttpProblem): RouteResponse {
+  return { status: problem.status, body: problem.toProblemDetails(), contentType: PROBLEM_TYPE, headers: problem.headers };
+}
+
+/** True when Accept-Encoding lists gzip (or *) without q=0. */
+export function acceptsGzip(header: string | undefined): boolean {
+  if (!header) return false;
+  return header.split(',').some((entry) => {
+    const [coding, ...params] = entry.split(';').map((part) => part.trim().toLowerCase());
+    if (coding !== 'gzip' && coding !== '*') return false;
+    const q = params.find((param) => param.startsWith('q='));
+    return q === undefined || Number(q.slice(2)) > 0;
+  });
+}
+
+export interface SendOptions {
+  /** Set while the server drains for shutdown: the client must not reuse this connection. */
+  closeConnection: boolean;
+}
+
+/** Writes a RouteResponse: JSON body, gzip when the client accepts it and the body is big enough. */
+export async function sendResponse(req: IncomingMessage, res: ServerResponse, response: RouteResponse, options: SendOptions): Promise<void> {
+  const headers: Record<string, string | number> = { 'cache-control': 'no-store', ...response.headers };
+  if (options.closeConnection) headers.connection = 'close';
+  if (response.body === undefined) {
+    res.writeHead(response.status, { ...headers, 'content-length': 0 });
+    res.end();
+    return;
+  }
+  const text = typeof response.body === 'string' && response.contentType ? response.body : JSON.stringify(response.body);
+  let body = Buffer.from(text, 'utf8');
+  headers['content-type'] = response.contentType ?? JSON_TYPE;
+  headers.vary = 'Accept-Encoding';
+  if (body.length > GZIP_MIN_BYTES && acceptsGzip(req.headers['accept-encoding'])) {
+    body = await gzipAsync(body);
+    headers['content-encoding'] = 'gzip';
+  }
+  headers['content-length'] = body.length;
+  res.writeHead(response.status, headers);
+  res.end(req.method === 'HEAD' ? undefined : body);
+}

@@ -1,0 +1,71 @@
+import {
+  applySchema,
+  ConfigError,
+  createLogger,
+  createShutdown,
+  databaseSettingsFromEnv,
+  describeDatabase,
+  exitOnConfigError,
+  loadConfigOrExit,
+  openDatabase,
+  type DatabaseSettings,
+} from '@goldpdv/core';
+import { startCentralApi } from './app.js';
+import { CENTRAL_SECRET_VARIABLES, centralEnvSchema, SERVICE_NAME, secretValues } from './config.js';
+import { logSettingsFromConfig } from './logger.js';
+
+// Of the shutdown bound, the share given to in-flight requests; the rest closes the pool and flushes the logs.
+const DRAIN_SHARE = 0.6;
+
+async function main(): Promise<void> {
+  const config = loadConfigOrExit(SERVICE_NAME, centralEnvSchema, { secretVariables: CENTRAL_SECRET_VARIABLES });
+  let databaseSettings: DatabaseSettings;
+  try {
+    databaseSettings = databaseSettingsFromEnv(config);
+  } catch (error) {
+    if (error instanceof ConfigError) exitOnConfigError(SERVICE_NAME, error);
+    throw error;
+  }
+
+  const syncLogger = createLogger(SERVICE_NAME, logSettingsFromConfig(config), { secrets: secretValues(config) });
+  const logger = syncLogger.logger;
+  const shutdown = createShutdown({ logger, timeoutMs: config.SHUTDOWN_TIMEOUT_MS });
+  shutdown.register('logger', async () => {
+    logger.info('stopped');
+    await syncLogger.close();
+  });
+  shutdown.installSignalHandlers();
+  process.on('uncaughtException', (error) => {
+    logger.fatal({ err: error }, 'uncaught exception; shutting down');
+    void shutdown.shutdown('uncaught exception', 1);
+  });
+  process.on('unhandledRejection', (error) => {
+    logger.fatal({ err: error }, 'unhandled rejection; shutting down');
+    void shutdown.shutdown('unhandled rejection', 1);
+  });
+
+  try {
+    logger.info({ database: describeDatabase(databaseSettings) }, 'starting');
+    const db = await openDatabase(databaseSettings, SERVICE_NAME);
+    shutdown.register('database', () => db.close());
+    if (config.DB_SCHEMA_AUTO_APPLY) {
+      const result = await applySchema(db, { role: 'central', logger });
+      logger.info({ applied: result.applied.length, alreadyApplied: result.alreadyApplied }, 'schema up to date');
+    }
+    const api = await startCentralApi(config, db, logger);
+    shutdown.register('http-server', () => api.stop(Math.floor(config.SHUTDOWN_TIMEOUT_MS * DRAIN_SHARE)));
+    logger.info({ port: api.port }, 'listening');
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      // Found only once the database answered (a missing handler routine, an unknown loja): same exit as a bad value.
+      process.stderr.write(`${SERVICE_NAME}: invalid configuration: ${error.message}\n`);
+      logger.fatal({ err: error }, 'invalid configuration');
+      await shutdown.shutdown('invalid configuration', 2);
+      return;
+    }
+    logger.fatal({ err: error }, 'start-up failed');
+    await shutdown.shutdown('start-up failed', 1);
+  }
+}
+
+void main();

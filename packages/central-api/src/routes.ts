@@ -1,0 +1,12 @@
+import type { AppContext } from './app-context.js';
+import { healthRoutes } from './health-routes.js';
+import type { Route } from './http/route.js';
+import { ingestRoutes } from './ingest/routes.js';
+
+/** Every endpoint of the central API. A feature adds its routes here, one line (e.g. ...deltaRoutes(context)). */
+export function buildRoutes(context: AppContext): Route[] {
+  return [
+    ...healthRoutes(context),
+    ...ingestRoutes(context),
+  ];
+}

@@ -1,0 +1,53 @@
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { describeBackends } from '../../core/test/support/backends.js';
+import { PDVS, startHarness, type Harness } from './support/central-harness.js';
+import { makeEvent } from './support/events.js';
+
+describeBackends('bearer authentication', (backend) => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await startHarness(backend);
+  });
+  afterAll(async () => h?.close());
+
+  const batch = () => ({ events: [makeEvent()] });
+
+  it.each([
+    ['no Authorization header', null, 'Bearer realm="goldpdv-central"'],
+    ['a malformed header', 'Basic dXNlcjpwYXNz', 'Bearer realm="goldpdv-central", error="invalid_request"'],
+    ['a token with forbidden characters', 'abc def"', 'Bearer realm="goldpdv-central", error="invalid_request"'],
+    ['an unknown token', 'token-nobody-has-this-one-0000', 'Bearer realm="goldpdv-central", error="invalid_token"'],
+    ['the token of an inactive PDV', PDVS.inactive.token, 'Bearer realm="goldpdv-central", error="invalid_token"'],
+  ])('refuses %s with 401 and WWW-Authenticate', async (_case, token, challenge) => {
+    const headers = token === null ? {} : { authorization: token.startsWith('Basic') ? token : `Bearer ${token}` };
+    const response = await h.request('/v1/events', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...headers },
+      body: JSON.stringify(batch()),
+    });
+    expect(response.status).toBe(401);
+    expect(response.headers['www-authenticate']).toBe(challenge);
+    expect(response.headers['content-type']).toMatch(/^application\/problem\+json/);
+    expect(response.json).toMatchObject({ status: 401, type: 'urn:goldpdv:problem:unauthorized' });
+  });
+
+  it('stores nothing for refused requests', async () => {
+    expect(await h.inboxCount()).toBe(0);
+  });
+
+  it('accepts the right token and attributes the events to its PDV', async () => {
+    const response = await h.postJson('/v1/events', batch(), { token: PDVS.b.token });
+    expect(response.status).toBe(200);
+    expect(await h.inboxCount(PDVS.b.pdvId)).toBe(1);
+    expect(await h.inboxCount(PDVS.a.pdvId)).toBe(0);
+  });
+
+  it('accepts the scheme name in any case, as RFC 9110 allows', async () => {
+    const response = await h.request('/v1/events', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `bearer ${PDVS.a.token}` },
+      body: JSON.stringify(batch()),
+    });
+    expect(response.status).toBe(200);
+  });
+});
