@@ -123,6 +123,7 @@ export function createPushWorker({ config, db, logger, health }: DaemonContext<P
       return { busy: lanes.some(Boolean) };
     },
     async stop() {
+      logger.info({ sentTotal: metrics.sentTotal, retriesTotal: metrics.retriesTotal, deadLettersTotal: metrics.deadLettersTotal }, 'push totals');
       const released = await releaseLeases(db, owner).catch((error: unknown) => {
         logger.warn({ err: error }, 'could not release leases; they expire on their own');
         return 0;

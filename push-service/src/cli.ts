@@ -1,0 +1,95 @@
+#!/usr/bin/env node
+import { z } from 'zod';
+import {
+  ConfigError,
+  databaseEnv,
+  databaseSettingsFromEnv,
+  exitOnConfigError,
+  loadConfig,
+  openDatabase,
+  SECRET_VARIABLES,
+  type Database,
+} from '@goldpdv/core';
+import { findDeadLetter, listDeadLetters, readOutboxBacklog, requeueDeadLetters } from './outbox/outbox-store.js';
+
+const USAGE = `usage: push-service-cli <command>
+  dead-letters list [--json]         list dead letters with their reasons
+  dead-letters show <event-id>       show one dead letter, payload included
+  dead-letters requeue <event-id>    move one dead letter back to the outbox
+  dead-letters requeue --all         move every dead letter back to the outbox
+  backlog [--json]                   pending, in flight, oldest pending age, dead letters`;
+
+/**
+ * The operator's tool for the outbox, run next to the daemon (inside the container: node dist/cli.js ...).
+ * It reads the same DB_* variables as the daemon and says what it did in one line per action.
+ */
+async function main(argv: string[]): Promise<number> {
+  const json = argv.includes('--json');
+  const args = argv.filter((a) => a !== '--json');
+  const [command, sub, target] = args;
+  if (!command || command === 'help' || command === '--help') {
+    process.stdout.write(`${USAGE}\n`);
+    return command ? 0 : 64;
+  }
+  const db = await openConfiguredDatabase();
+  try {
+    if (command === 'backlog') return print(await readOutboxBacklog(db), json, (b) => `pending ${b.pending}, in flight ${b.inFlight}, oldest pending ${b.oldestPendingAgeSeconds ?? '-'} s, dead letters ${b.deadLetters}`);
+    if (command !== 'dead-letters') return usageError(`unknown command "${command}"`);
+    if (sub === 'list') {
+      const letters = await listDeadLetters(db);
+      return print(letters, json, (rows) =>
+        rows.length === 0 ? 'no dead letters' : rows.map((r) => `${r.eventId}  ${r.eventType}  ${r.streamKey}  dead ${r.deadAt}  ${r.reason}`).join('\n'),
+      );
+    }
+    if (sub === 'show') {
+      if (!target) return usageError('dead-letters show needs an event id');
+      const letter = await findDeadLetter(db, target);
+      if (!letter) {
+        process.stderr.write(`no dead letter with event id ${target}\n`);
+        return 1;
+      }
+      return print(letter, true, () => '');
+    }
+    if (sub === 'requeue') {
+      if (!target) return usageError('dead-letters requeue needs an event id or --all');
+      const requeued = await requeueDeadLetters(db, target === '--all' ? null : target);
+      if (requeued.length === 0 && target !== '--all') {
+        process.stderr.write(`no dead letter with event id ${target}\n`);
+        return 1;
+      }
+      process.stdout.write(`requeued ${requeued.length} event(s)${requeued.length > 0 && requeued.length <= 20 ? `: ${requeued.join(', ')}` : ''}\n`);
+      return 0;
+    }
+    return usageError(`unknown dead-letters command "${sub ?? ''}"`);
+  } finally {
+    await db.close();
+  }
+}
+
+async function openConfiguredDatabase(): Promise<Database> {
+  try {
+    const env = loadConfig(z.object(databaseEnv), { secretVariables: SECRET_VARIABLES });
+    return await openDatabase(databaseSettingsFromEnv(env), 'push-service-cli');
+  } catch (error) {
+    if (error instanceof ConfigError) exitOnConfigError('push-service-cli', error);
+    throw error;
+  }
+}
+
+function print<T>(value: T, json: boolean, human: (value: T) => string): number {
+  process.stdout.write(`${json ? JSON.stringify(value, null, 2) : human(value)}\n`);
+  return 0;
+}
+
+function usageError(message: string): number {
+  process.stderr.write(`${message}\n${USAGE}\n`);
+  return 64;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    process.stderr.write(`push-service-cli: ${(error as Error).message}\n`);
+    process.exit(1);
+  },
+);
