@@ -1,0 +1,51 @@
+import { InvalidPullRequestError } from './delta-errors.js';
+import { isIdentifier } from './sql-identifiers.js';
+
+/** Query parameters of GET /v1/changes and /v1/snapshot, each refused with a message naming it. */
+
+export const DEFAULT_LIMIT = 500;
+export const MAX_LIMIT = 5_000;
+const MAX_BIGINT = 9_223_372_036_854_775_807n;
+
+function single(query: URLSearchParams, name: string): string | undefined {
+  const values = query.getAll(name);
+  if (values.length > 1) throw new InvalidPullRequestError(name, `${name} must be given once`);
+  const value = values[0];
+  return value === undefined || value === '' ? undefined : value;
+}
+
+export function tableParam(query: URLSearchParams): string {
+  const value = single(query, 'table');
+  if (value === undefined) throw new InvalidPullRequestError('table', 'table is required (GET /v1/tables lists them)');
+  if (!isIdentifier(value)) throw new InvalidPullRequestError('table', 'table must be a lowercase table name');
+  return value;
+}
+
+export function sinceParam(query: URLSearchParams): bigint {
+  const value = single(query, 'since');
+  if (value === undefined) throw new InvalidPullRequestError('since', 'since is required: the toVersion of the last applied page, or the snapshotVersion');
+  if (!/^\d{1,19}$/.test(value) || BigInt(value) > MAX_BIGINT) {
+    throw new InvalidPullRequestError('since', 'since must be a version number (a decimal string of up to 19 digits)');
+  }
+  return BigInt(value);
+}
+
+export function cursorParam(query: URLSearchParams): string | null {
+  return single(query, 'cursor') ?? null;
+}
+
+function integerParam(query: URLSearchParams, name: string, min: number, max: number, fallback: number): number {
+  const value = single(query, name);
+  if (value === undefined) return fallback;
+  if (!/^\d{1,9}$/.test(value) || Number(value) < min || Number(value) > max) {
+    throw new InvalidPullRequestError(name, `${name} must be an integer from ${min} to ${max}`);
+  }
+  return Number(value);
+}
+
+export const limitParam = (query: URLSearchParams): number => integerParam(query, 'limit', 1, MAX_LIMIT, DEFAULT_LIMIT);
+
+/** Milliseconds; a value above the server's maximum is lowered to it, since the client only asks "up to". */
+export function waitParam(query: URLSearchParams, maxWaitMs: number): number {
+  return Math.min(integerParam(query, 'wait', 0, 999_999_999, 0), maxWaitMs);
+}
