@@ -1,3 +1,4 @@
+import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { PROBLEM_TYPES } from './problem.js';
 
@@ -13,7 +14,8 @@ const STATUS_BY_CODE: Record<string, [number, string]> = {
  */
 export function answerClientError(error: NodeJS.ErrnoException, socket: Duplex): void {
   const [status, reason] = STATUS_BY_CODE[error.code ?? ''] ?? [400, 'Bad Request'];
-  if (socket.writable && !(socket as Duplex & { _httpMessage?: unknown })._httpMessage) {
+  // As Node's own default: answer only if nothing was written on this connection yet (no answer under way).
+  if (socket.writable && (socket as Socket).bytesWritten === 0) {
     const body = JSON.stringify({ type: status === 400 ? PROBLEM_TYPES.invalidRequest : 'about:blank', title: reason, status });
     socket.end(
       `HTTP/1.1 ${status} ${reason}\r\ncontent-type: application/problem+json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
