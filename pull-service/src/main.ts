@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { runDaemon } from '@goldpdv/core';
 import { pullEnv, PULL_SECRET_VARIABLES } from './config.js';
-import { readCheckpointSummary } from './checkpoints.js';
+import { createPullWorker } from './sync-pull.js';
 
 await runDaemon({
   service: 'pull-service',
@@ -9,11 +9,5 @@ await runDaemon({
   env: pullEnv,
   secretVariables: PULL_SECRET_VARIABLES,
   logContext: (config) => ({ pdvId: config.PDV_ID }),
-  createWorker: ({ db, health }) => ({
-    async runCycle() {
-      const summary = await readCheckpointSummary(db);
-      health.setInfo('trackedTables', summary.tables);
-      health.setInfo('failingTables', summary.failingTables);
-    },
-  }),
+  createWorker: (context) => createPullWorker(context),
 });

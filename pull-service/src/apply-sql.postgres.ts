@@ -1,0 +1,76 @@
+import { quoteIdentifier, quoteTable } from './sql-identifiers.js';
+import type { ColumnPlan, TablePlan } from './table-plan.js';
+
+/**
+ * PostgreSQL statements of the apply step. A page travels as one JSON parameter, read by jsonb_to_recordset
+ * with every column as text, and each value is converted in SQL (see valueOf): one statement per page, however
+ * many rows it has, and no value ever passes through a JS number or Date.
+ */
+const q = (name: string) => quoteIdentifier('postgres', name);
+
+/** Text (as read from JSON) to the column's type. */
+export function valueOf(column: ColumnPlan, ref: string): string {
+  const local = column.local;
+  if (local.family === 'binary') return `decode(${ref}, 'base64')`;
+  if (local.castType === null) return ref;
+  return `(${ref})::${local.castType}`;
+}
+
+export function recordset(param: string, columns: readonly ColumnPlan[], alias: string, withPosition = false): string {
+  const definitions = columns.map((column) => `${q(column.central)} text`);
+  if (withPosition) definitions.unshift(`"#" integer`);
+  return `jsonb_to_recordset(${param}::jsonb) AS ${alias}(${definitions.join(', ')})`;
+}
+
+export function keyMatches(table: TablePlan, alias: string, source: string): string {
+  return table.keyColumns.map((column) => `${alias}.${q(column.local.name)} = ${valueOf(column, `${source}.${q(column.central)}`)}`).join(' AND ');
+}
+
+/** INSERT ... SELECT FROM jsonb_to_recordset($1) ON CONFLICT (key) DO UPDATE: the whole page in one statement. */
+export function upsertSql(table: TablePlan, columns: readonly ColumnPlan[]): string {
+  const keyNames = new Set(table.keyColumns.map((column) => column.local.name));
+  const updates = columns.filter((column) => !keyNames.has(column.local.name)).map((column) => `${q(column.local.name)} = EXCLUDED.${q(column.local.name)}`);
+  return [
+    `INSERT INTO ${quoteTable('postgres', table.localTable)} (${columns.map((column) => q(column.local.name)).join(', ')})`,
+    `SELECT ${columns.map((column) => valueOf(column, `r.${q(column.central)}`)).join(', ')}`,
+    `FROM ${recordset('$1', columns, 'r')}`,
+    `ON CONFLICT (${table.keyColumns.map((column) => q(column.local.name)).join(', ')})`,
+    updates.length === 0 ? 'DO NOTHING' : `DO UPDATE SET ${updates.join(', ')}`,
+  ].join('\n');
+}
+
+/** "row `alias` is one of the keys in $1" (tombstones). */
+export function keyListPredicate(table: TablePlan): (alias: string) => string {
+  return (alias) => `EXISTS (SELECT 1 FROM ${recordset('$1', table.keyColumns, 'k')} WHERE ${keyMatches(table, alias, 'k')})`;
+}
+
+/**
+ * "row `alias` lies after the previous page's last key ($2) and up to this page's last key ($3, or $2 when there
+ * is no lower bound), and is not one of this page's keys ($1)": the rows a snapshot page says are gone.
+ * Row comparison follows the primary key's own order, so the index on it serves the range.
+ */
+export function staleRangePredicate(table: TablePlan, bounds: { lower: boolean; upper: boolean }): (alias: string) => string {
+  const bound = (param: string) => `(${table.keyColumns.map((column) => valueOf(column, `(${param}::jsonb ->> '${column.central}')`)).join(', ')})`;
+  return (alias) => {
+    const key = `(${table.keyColumns.map((column) => `${alias}.${q(column.local.name)}`).join(', ')})`;
+    const parts: string[] = [];
+    if (bounds.lower) parts.push(`${key} > ${bound('$2')}`);
+    if (bounds.upper) parts.push(`${key} <= ${bound(bounds.lower ? '$3' : '$2')}`);
+    parts.push(`NOT ${keyListPredicate(table)(alias)}`);
+    return parts.join(' AND ');
+  };
+}
+
+/** How many keys of $1 (in "#" order) are not strictly above the one before: 0 when the local order agrees. */
+export function keyOrderCheckSql(table: TablePlan): string {
+  const keys = table.keyColumns;
+  const current = keys.map((column, i) => `${valueOf(column, `k.${q(column.central)}`)} AS k${i}`);
+  const previous = keys.map((column, i) => `lag(${valueOf(column, `k.${q(column.central)}`)}) OVER (ORDER BY k."#") AS p${i}`);
+  const tuple = (prefix: string) => `(${keys.map((_, i) => `s.${prefix}${i}`).join(', ')})`;
+  return [
+    `SELECT count(*) AS out_of_order FROM (`,
+    `  SELECT ${[...current, ...previous].join(', ')}, row_number() OVER (ORDER BY k."#") AS n`,
+    `  FROM ${recordset('$1', keys, 'k', true)}`,
+    `) AS s WHERE s.n > 1 AND NOT (${tuple('k')} > ${tuple('p')})`,
+  ].join('\n');
+}

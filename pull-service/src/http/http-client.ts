@@ -1,0 +1,153 @@
+import http from 'node:http';
+import https from 'node:https';
+import { promisify } from 'node:util';
+import { createGunzip, gzip } from 'node:zlib';
+import { ContractError, TransientError } from '@goldpdv/core';
+
+const gzipAsync = promisify(gzip);
+
+/**
+ * A keep-alive HTTP client on node:http for both daemons' calls to the central API (GET for pull, POST for push).
+ * It depends on nothing but @goldpdv/core's error classes so that it can move into core as is.
+ */
+export interface HttpClientOptions {
+  /** Bound on opening a new connection (a reused keep-alive socket skips it). */
+  connectTimeoutMs: number;
+  /** From the request being written to the whole answer being read; a call may ask for longer (long-poll). */
+  responseTimeoutMs: number;
+  /** Request bodies at least this large are gzip-compressed; default: never. */
+  gzipMinBytes?: number;
+  rejectUnauthorized: boolean;
+  ca?: string;
+  maxSockets?: number;
+  /** Answers larger than this (after gunzip) are refused as a contract error; default 256 MiB. */
+  maxResponseBytes?: number;
+}
+
+export interface HttpResponse {
+  status: number;
+  headers: http.IncomingHttpHeaders;
+  body: string;
+}
+
+export interface HttpRequest {
+  method: 'GET' | 'POST' | 'PUT' | 'DELETE';
+  url: string;
+  headers?: Record<string, string>;
+  body?: string;
+  signal?: AbortSignal;
+  /** Overrides the client's response timeout for this call, e.g. wait + margin for a long-poll. */
+  responseTimeoutMs?: number;
+}
+
+export interface HttpClient {
+  request(request: HttpRequest): Promise<HttpResponse>;
+  get(url: string, headers: Record<string, string>, signal?: AbortSignal, responseTimeoutMs?: number): Promise<HttpResponse>;
+  post(url: string, body: string, headers: Record<string, string>, signal?: AbortSignal): Promise<HttpResponse>;
+  /** Closes the keep-alive sockets. Safe to call twice. */
+  close(): void;
+}
+
+/**
+ * Network failures and timeouts come out as TransientError with the driver error as `cause`, so callers
+ * classify with one `instanceof`. A call aborted through its signal rejects with the signal's reason instead:
+ * that is a shutdown, not a fault of the central API.
+ */
+export function createHttpClient(options: HttpClientOptions): HttpClient {
+  const agentOptions = { keepAlive: true, keepAliveMsecs: 15_000, maxSockets: options.maxSockets ?? 8 };
+  const httpAgent = new http.Agent(agentOptions);
+  const httpsAgent = new https.Agent({ ...agentOptions, rejectUnauthorized: options.rejectUnauthorized, ca: options.ca });
+
+  const request = async (call: HttpRequest): Promise<HttpResponse> => {
+    const target = new URL(call.url);
+    const headers: Record<string, string> = { 'accept-encoding': 'gzip', ...call.headers };
+    let payload: Buffer | null = null;
+    if (call.body !== undefined) {
+      const raw = Buffer.from(call.body, 'utf8');
+      const compress = options.gzipMinBytes !== undefined && raw.length >= options.gzipMinBytes;
+      payload = compress ? await gzipAsync(raw) : raw;
+      headers['content-type'] ??= 'application/json';
+      headers['content-length'] = String(payload.length);
+      if (compress) headers['content-encoding'] = 'gzip';
+    }
+    const secure = target.protocol === 'https:';
+    return send(secure ? https : http, secure ? httpsAgent : httpAgent, target, call, headers, payload, options);
+  };
+
+  return {
+    request,
+    get: (url, headers, signal, responseTimeoutMs) => request({ method: 'GET', url, headers, signal, responseTimeoutMs }),
+    post: (url, body, headers, signal) => request({ method: 'POST', url, body, headers, signal }),
+    close() {
+      httpAgent.destroy();
+      httpsAgent.destroy();
+    },
+  };
+}
+
+function send(
+  transport: typeof http | typeof https,
+  agent: http.Agent,
+  target: URL,
+  call: HttpRequest,
+  headers: Record<string, string>,
+  payload: Buffer | null,
+  options: HttpClientOptions,
+): Promise<HttpResponse> {
+  const limit = options.maxResponseBytes ?? 256 * 1024 * 1024;
+  const timeoutMs = call.responseTimeoutMs ?? options.responseTimeoutMs;
+  const where = { url: `${target.origin}${target.pathname}`, method: call.method };
+  return new Promise((resolve, reject) => {
+    let settled = false;
+    const settle = (outcome: () => void) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(responseTimer);
+      call.signal?.removeEventListener('abort', onAbort);
+      outcome();
+    };
+    const fail = (message: string, cause?: unknown) =>
+      settle(() => {
+        request.destroy();
+        reject(call.signal?.aborted ? call.signal.reason : new TransientError(message, { cause, context: where }));
+      });
+    const onAbort = () => fail('the request was aborted');
+
+    const request = transport.request(target, { method: call.method, headers, agent }, (response) => {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      const stream = response.headers['content-encoding'] === 'gzip' ? response.pipe(createGunzip()) : response;
+      stream.on('data', (chunk: Buffer) => {
+        size += chunk.length;
+        if (size > limit) {
+          settle(() => {
+            request.destroy();
+            reject(new ContractError(`the answer is larger than ${limit} bytes`, { context: { ...where, status: response.statusCode } }));
+          });
+          return;
+        }
+        chunks.push(chunk);
+      });
+      stream.on('error', (error) => fail(`reading the answer failed: ${error.message}`, error));
+      response.on('aborted', () => fail('the answer was cut off'));
+      stream.on('end', () => {
+        if (!response.complete) return fail('the answer was cut off');
+        settle(() => resolve({ status: response.statusCode ?? 0, headers: response.headers, body: Buffer.concat(chunks).toString('utf8') }));
+      });
+    });
+    const responseTimer = setTimeout(() => fail(`no complete answer within ${timeoutMs} ms`), timeoutMs);
+    request.on('socket', (socket) => {
+      // A reused keep-alive socket is already connected; only a new one gets the connect timeout.
+      if (!socket.connecting) return;
+      const connectTimer = setTimeout(() => fail(`could not connect within ${options.connectTimeoutMs} ms`), options.connectTimeoutMs);
+      const clear = () => clearTimeout(connectTimer);
+      socket.once('connect', clear);
+      socket.once('secureConnect', clear);
+      socket.once('close', clear);
+    });
+    request.on('error', (error: NodeJS.ErrnoException) => fail(`request failed: ${error.code ?? error.message}`, error));
+    if (call.signal?.aborted) return onAbort();
+    call.signal?.addEventListener('abort', onAbort, { once: true });
+    request.end(payload ?? undefined);
+  });
+}

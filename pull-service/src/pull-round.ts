@@ -1,0 +1,127 @@
+import type { Logger } from './logger.js';
+import { ContractError, isTransientError, type Database } from '@goldpdv/core';
+import type { CentralPullClient } from './central-pull-client.js';
+import { CentralUnavailable } from './central-unavailable.js';
+import type { CentralStatus } from './central-status.js';
+import { readCheckpoints, recordTableError, type Checkpoint } from './checkpoint-store.js';
+import type { RejectPolicy } from './config.js';
+import { pullDeltaPage } from './pull-delta-page.js';
+import { pullSnapshotPage } from './reinitialise.js';
+import type { RejectedRow } from './rejected-row.js';
+import type { TablePlan } from './table-plan.js';
+import type { TableSql } from './table-sql.js';
+import type { TableStatusBoard } from './table-status.js';
+import type { StepResult, TableContext } from './table-step.js';
+
+/** A page that refers to missing parent rows waits this many rounds once its parents are idle, then is judged. */
+const WAIT_PATIENCE = 3;
+
+export interface PullEngine {
+  db: Database;
+  client: CentralPullClient;
+  tables: readonly TablePlan[];
+  sqlOf: (table: string) => TableSql;
+  loggerOf: (table: string) => Logger;
+  board: TableStatusBoard;
+  central: CentralStatus;
+  policy: RejectPolicy;
+}
+
+export interface RoundResult {
+  /** Some table has more to fetch now: run the next round at once. */
+  busy: boolean;
+  /** Every table that was due found nothing to do; these are the ones a long-poll may wait on. */
+  idle: { table: string; checkpoint: Checkpoint }[] | null;
+}
+
+/**
+ * One page (at most) per table, tables in dependency order (parents first), so that parents and children move
+ * together. Each table's failure is its own: the others go on. Only local database failures end the round,
+ * by throwing, so that the work loop reports the database and backs off.
+ */
+export async function runRound(engine: PullEngine, signal: AbortSignal): Promise<RoundResult> {
+  const checkpoints = await readCheckpoints(engine.db);
+  const moving = new Set<string>();
+  const idle: { table: string; checkpoint: Checkpoint }[] = [];
+  let allIdle = true;
+  let busy = false;
+  let centralAnswered = false;
+
+  for (const plan of engine.tables) {
+    if (signal.aborted) break;
+    if (!engine.board.isDue(plan.table)) continue;
+    const checkpoint = checkpoints.get(plan.table)!;
+    engine.board.setMode(plan.table, checkpoint.mode);
+    const parentsBusy = plan.parents.some((parent) => moving.has(parent) || engine.board.isFailing(parent));
+    const context: TableContext = {
+      db: engine.db,
+      client: engine.client,
+      plan,
+      sql: engine.sqlOf(plan.table),
+      policy: engine.policy,
+      logger: engine.loggerOf(plan.table),
+      signal,
+      mayWaitForParents: parentsBusy || engine.board.waits(plan.table) < WAIT_PATIENCE,
+    };
+    let result: StepResult;
+    try {
+      result = checkpoint.mode === 'snapshot' ? await pullSnapshotPage(context, checkpoint) : await pullDeltaPage(context, checkpoint);
+      centralAnswered = true;
+    } catch (error) {
+      if (signal.aborted) break;
+      if (error instanceof CentralUnavailable) {
+        engine.central.unavailable(error.message);
+        engine.board.postponed(plan.table, error.context.retryAfterMs as number | null);
+        allIdle = false;
+        // No answer at all: the other tables would only wait for the same timeout.
+        if (error.unreachable) break;
+        continue;
+      }
+      if (isTransientError(error)) throw error;
+      centralAnswered ||= error instanceof ContractError;
+      result = { kind: 'failed', reason: error instanceof Error ? error.message : String(error), error };
+    }
+    allIdle &&= result.kind === 'idle';
+    if (result.kind === 'idle') idle.push({ table: plan.table, checkpoint });
+    if (result.kind === 'progress' || result.kind === 'reset') moving.add(plan.table);
+    busy ||= (result.kind === 'progress' && result.more) || result.kind === 'reset' || (result.kind === 'waiting' && parentsBusy);
+    await report(engine, plan, result);
+  }
+  if (centralAnswered) engine.central.reachable();
+  engine.board.publish();
+  return { busy, idle: allIdle && !signal.aborted ? idle : null };
+}
+
+async function report(engine: PullEngine, plan: TablePlan, result: StepResult): Promise<void> {
+  const { board } = engine;
+  const logger = engine.loggerOf(plan.table);
+  switch (result.kind) {
+    case 'idle':
+      board.succeeded(plan.table, result.lag);
+      return;
+    case 'progress':
+      logRejected(logger, result.rejected, 'warn');
+      board.succeeded(plan.table, result.lag);
+      return;
+    case 'reset':
+      board.setMode(plan.table, 'snapshot');
+      return;
+    case 'waiting':
+      board.waiting(plan.table, result.reason);
+      return;
+    case 'held':
+      logRejected(logger, result.rejected, 'error');
+      board.failed(plan.table, `stop-table: ${result.reason}`);
+      return;
+    case 'failed':
+      await recordTableError(engine.db, plan.table, result.reason);
+      board.failed(plan.table, result.reason, { err: result.error });
+      return;
+  }
+}
+
+function logRejected(logger: Logger, rejected: readonly RejectedRow[], level: 'warn' | 'error'): void {
+  for (const row of rejected) {
+    logger[level]({ key: row.key, column: row.column, reason: row.reason, sourceVersion: row.version }, 'row refused by the local database; recorded in sync_rejected_row');
+  }
+}

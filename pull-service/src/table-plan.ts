@@ -1,0 +1,138 @@
+import type { DialectName } from '@goldpdv/core';
+import { dependencyOrder } from './dependency-order.js';
+import { isIdentifier } from './sql-identifiers.js';
+import type { LocalColumn, LocalSchema, LocalTable } from './local-schema.js';
+import type { MappingFile, TableMapping } from './table-mapping.js';
+
+/** One column as pulled: its central name and the local column it fills. */
+export interface ColumnPlan {
+  central: string;
+  local: LocalColumn;
+}
+
+/** A foreign key from a pulled table (child) to another pulled table, in local names. */
+export interface ChildLink {
+  childTable: string;
+  childColumns: readonly string[];
+  parentColumns: readonly string[];
+}
+
+/** Everything needed to apply a table's pages: the mapping checked against the local catalog. */
+export interface TablePlan {
+  table: string;
+  localTable: string;
+  /** By central name: every local column a page may fill (renames applied). */
+  columns: ReadonlyMap<string, ColumnPlan>;
+  /** In the order of the local primary key. */
+  keyColumns: readonly ColumnPlan[];
+  pageSize: number;
+  /** Central names of the pulled tables this one refers to (dependsOn and local foreign keys). */
+  parents: readonly string[];
+}
+
+export interface PlanProblem {
+  table: string;
+  message: string;
+}
+
+export interface SyncPlan {
+  dialect: DialectName;
+  /** Tables that can be pulled, parents first. */
+  tables: readonly TablePlan[];
+  /** Tables that cannot be pulled, with the reason, found before any row moves. */
+  problems: readonly PlanProblem[];
+  /** Foreign keys between pulled tables, by parent local table: where a parent's deletes must cascade. */
+  childrenOf(localTable: string): readonly ChildLink[];
+  /** Set when local foreign keys contradict dependsOn; the file's order is used. */
+  orderWarning: string | null;
+}
+
+/**
+ * Checks the mapping file against the local database (tables, columns, renames, keys) and works out the
+ * order: dependsOn plus the local foreign keys between pulled tables. A table with a problem is left out and
+ * reported; the others are still pulled.
+ */
+export function buildSyncPlan(dialect: DialectName, mapping: MappingFile, schema: LocalSchema, defaultPageSize: number): SyncPlan {
+  const problems: PlanProblem[] = [];
+  const planned = new Map<string, TablePlan>();
+  for (const entry of mapping.tables) {
+    const local = findTable(dialect, schema, entry.localTable);
+    if (!local) {
+      problems.push({ table: entry.table, message: `local table "${entry.localTable}" not found in the database (${mapping.file})` });
+      continue;
+    }
+    const result = planTable(entry, local, defaultPageSize, mapping.file);
+    if (typeof result === 'string') problems.push({ table: entry.table, message: result });
+    else planned.set(entry.table, result);
+  }
+
+  const centralOf = new Map([...planned.values()].map((plan) => [plan.localTable.toLowerCase(), plan.table]));
+  const links = new Map<string, ChildLink[]>();
+  const fkParents = new Map<string, Set<string>>();
+  for (const key of schema.foreignKeys) {
+    const child = centralOf.get(key.childTable.toLowerCase());
+    const parent = centralOf.get(key.parentTable.toLowerCase());
+    if (child === undefined || parent === undefined || child === parent) continue;
+    const parentLocal = planned.get(parent)!.localTable;
+    links.set(parentLocal, [...(links.get(parentLocal) ?? []), { childTable: planned.get(child)!.localTable, childColumns: key.childColumns, parentColumns: key.parentColumns }]);
+    fkParents.set(child, (fkParents.get(child) ?? new Set()).add(parent));
+  }
+
+  const names = [...planned.keys()];
+  const withKeys = (table: string) => [...new Set([...planned.get(table)!.parents, ...(fkParents.get(table) ?? [])])];
+  const ordered = dependencyOrder(names, withKeys);
+  let orderWarning: string | null = null;
+  let tables: TablePlan[];
+  if (ordered.order === null) {
+    orderWarning = `local foreign keys between ${ordered.cycle.join(', ')} form a cycle with dependsOn; the order of ${mapping.file} is used`;
+    tables = names.map((name) => planned.get(name)!);
+  } else {
+    tables = ordered.order.map((name) => ({ ...planned.get(name)!, parents: withKeys(name).filter((p) => planned.has(p)) }));
+  }
+  return { dialect, tables, problems, childrenOf: (localTable) => links.get(localTable) ?? [], orderWarning };
+}
+
+function planTable(entry: TableMapping, local: LocalTable, defaultPageSize: number, file: string): TablePlan | string {
+  const where = `${file}, table "${entry.table}"`;
+  const renamedTo = new Map([...entry.renames].map(([central, localName]) => [localName, central]));
+  const columns = new Map<string, ColumnPlan>();
+  for (const [localName, central] of renamedTo) {
+    const column = local.columns.get(localName);
+    if (!column) return `column "${central}" is renamed to "${localName}", but local table "${local.name}" has no such column (${where})`;
+  }
+  for (const column of local.columns.values()) {
+    // A local column whose name is not an identifier cannot be named safely in SQL; it is left to its default.
+    if (!isIdentifier(column.name)) continue;
+    const central = renamedTo.get(column.name) ?? (entry.renames.has(column.name) ? null : column.name);
+    if (central !== null) columns.set(central, { central, local: column });
+  }
+  if (local.primaryKey.length === 0) return `local table "${local.name}" has no primary key; rows cannot be matched (${where})`;
+  const localKey = local.primaryKey.map((name) => [...columns.values()].find((column) => column.local.name === name));
+  if (localKey.some((column) => column === undefined)) return `the primary key of "${local.name}" includes a column no central column maps to (${where})`;
+  const keyColumns = localKey as ColumnPlan[];
+  if (entry.keyColumns) {
+    const unknown = entry.keyColumns.find((name) => !columns.has(name));
+    if (unknown) return `key column "${unknown}" is not a column of local table "${local.name}" (${where})`;
+    const declared = new Set(entry.keyColumns);
+    if (declared.size !== keyColumns.length || keyColumns.some((column) => !declared.has(column.central))) {
+      return `keyColumns ${entry.keyColumns.join(', ')} do not match the primary key of "${local.name}" (${keyColumns.map((c) => c.central).join(', ')}) (${where})`;
+    }
+  }
+  const unsupported = keyColumns.find((column) => column.local.family === null);
+  if (unsupported) return `key column "${unsupported.central}" has the local type ${unsupported.local.dataType}, which cannot be pulled (${where})`;
+  return {
+    table: entry.table,
+    localTable: local.name,
+    columns,
+    keyColumns,
+    pageSize: entry.batchSize ?? defaultPageSize,
+    parents: entry.dependsOn,
+  };
+}
+
+/** SQL Server matches names without regard to case (default collations); PostgreSQL, quoted, exactly. */
+function findTable(dialect: DialectName, schema: LocalSchema, name: string): LocalTable | undefined {
+  const exact = schema.tables.get(name);
+  if (exact || dialect === 'postgres') return exact;
+  return [...schema.tables.values()].find((table) => table.name.toLowerCase() === name.toLowerCase());
+}
