@@ -1,3 +1,4 @@
+import { tokenHash } from '@goldpdv/core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeBackends } from '../../core/test/support/backends.js';
 import { PDVS, startHarness, type Harness } from './support/central-harness.js';
@@ -49,5 +50,26 @@ describeBackends('bearer authentication', (backend) => {
       body: JSON.stringify(batch()),
     });
     expect(response.status).toBe(200);
+  });
+});
+
+describeBackends('PDV_TOKENS bootstrap (demo and development)', (backend) => {
+  const token = 'demo-token-loja02-pdv07-0123456789';
+  let h: Harness;
+  beforeAll(async () => {
+    h = await startHarness(backend, { PDV_TOKENS: `loja02-pdv07:2:${token}` });
+  });
+  afterAll(async () => h?.close());
+
+  it('registers the PDV with the hash of its token, never the token, and the token then works', async () => {
+    const { rows } = await h.db.query<{ loja_id: number; token_hash: string }>(
+      `SELECT loja_id, token_hash FROM sync_pdv WHERE pdv_id = ${h.db.dialect === 'mssql' ? '@p1' : '$1'}`,
+      ['loja02-pdv07'],
+    );
+    expect(rows).toEqual([{ loja_id: 2, token_hash: tokenHash(token) }]);
+    const response = await h.postJson('/v1/events', { events: [makeEvent()] }, { token });
+    expect(response.status).toBe(200);
+    expect(await h.inboxCount('loja02-pdv07')).toBe(1);
+    expect(JSON.stringify(h.logs())).not.toContain(token);
   });
 });

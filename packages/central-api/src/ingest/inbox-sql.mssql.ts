@@ -1,5 +1,5 @@
 import type { Queryable } from '@goldpdv/core';
-import type { InboxDialect, InboxEvent } from './inbox-dialect.js';
+import type { InboxDialect, InboxEvent, SavepointName } from './inbox-dialect.js';
 import { ROUTINE_NAME } from './event-handlers.js';
 
 /**
@@ -35,6 +35,9 @@ export function quoteMssqlRoutine(routine: string): string {
   return `dbo.[${routine}]`;
 }
 
+export const savepointSql = (name: SavepointName): string => `SAVE TRANSACTION ${name};`;
+export const rollbackToSql = (name: SavepointName): string => `ROLLBACK TRANSACTION ${name};`;
+
 /** The procedure answers with one row holding a `result` column (or no row). */
 export const handlerCallSql = (routine: string): string => `EXEC ${quoteMssqlRoutine(routine)} @payload = @p1, @pdv_id = @p2;`;
 
@@ -65,8 +68,8 @@ export const MSSQL_INBOX: InboxDialect = {
     const { rows } = await db.query<{ found: number }>(ROUTINE_EXISTS, [`dbo.${routine}`]);
     return rows[0]?.found === 1;
   },
-  savepoint: (tx, name) => run(tx, `SAVE TRANSACTION ${name};`),
-  rollbackTo: (tx, name) => run(tx, `ROLLBACK TRANSACTION ${name};`),
+  savepoint: (tx, name) => run(tx, savepointSql(name)),
+  rollbackTo: (tx, name) => run(tx, rollbackToSql(name)),
   // SQL Server has no RELEASE SAVEPOINT; a savepoint simply ends with the transaction.
   release: async () => {},
 };

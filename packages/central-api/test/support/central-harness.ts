@@ -28,14 +28,18 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-/** A real database of `backend` with the central schema and seed rows, and the API in-process on port 0. */
-export async function startHarness(backend: Backend, env: Record<string, string> = {}): Promise<Harness> {
+/**
+ * A real database of `backend` with the central schema and seed rows (plus what `setup` adds), and the API
+ * in-process on port 0.
+ */
+export async function startHarness(backend: Backend, env: Record<string, string> = {}, setup?: (db: Database) => Promise<void>): Promise<Harness> {
   const database: TestDatabase = await backend.create();
   const { db } = database;
   let logger: SyncLogger | undefined;
   try {
     await applySchema(db, { role: 'central' });
     await seed(db);
+    await setup?.(db);
     const lines: string[] = [];
     const destination = new Writable({
       write(chunk: Buffer, _encoding, done) {

@@ -1,0 +1,73 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { REPO_ROOT, spawnDaemon, waitFor, type SpawnedDaemon } from '../../core/test/support/spawn-daemon.js';
+
+const ENTRY = join(REPO_ROOT, 'packages/central-api/dist/main.js');
+
+/** The built entry point as a real child process: what `docker run` starts. */
+describe('central-api process', () => {
+  const running: SpawnedDaemon[] = [];
+  const dirs: string[] = [];
+  afterEach(async () => {
+    for (const daemon of running.splice(0)) {
+      daemon.child.kill('SIGKILL');
+      await daemon.exited;
+    }
+    for (const dir of dirs.splice(0)) await rm(dir, { recursive: true, force: true });
+  });
+
+  it.each([
+    [{ DB_URL: 'pglite://memory', HTTP_PORT: '70000' }, 'HTTP_PORT: expected an integer <= 65535; found "70000"'],
+    [{ DB_URL: 'pglite://memory', MAX_BODY_BYTES: 'lots' }, 'MAX_BODY_BYTES: expected an integer between 1024 and 536870912; found "lots"'],
+    [
+      { DB_URL: 'pglite://memory', EVENT_HANDLERS: 'venda.finalizada=sync_handle_venda;drop table x' },
+      'EVENT_HANDLERS: expected routine names of lowercase letters, digits and underscores (at most 63); "sync_handle_venda;drop table x" is not one; found "venda.finalizada=sync_handle_venda;drop table x"',
+    ],
+    [{ DB_URL: 'pglite://memory', PDV_TOKENS: 'loja01-pdv01:1:short' }, 'PDV_TOKENS: expected a token of at least 16 letters, digits or -._~+/ characters; entry 1 (loja01-pdv01) has another; found a value of 20 characters (hidden)'],
+    [{}, 'DB_URL: expected a database URL (or DB_HOST and friends); found nothing (neither is set)'],
+  ])('exits 2 with one line on stderr for a bad configuration (%#)', async (env, expected) => {
+    const daemon = spawnDaemon(ENTRY, env);
+    running.push(daemon);
+    const { code } = await daemon.exited;
+    expect(code).toBe(2);
+    expect(daemon.stderr()).toBe(`central-api: invalid configuration: ${expected}\n`);
+    expect(daemon.stdout()).toBe('');
+  });
+
+  it('starts on PGlite, logs the port, turns ready, and exits 0 on SIGTERM', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'gp-central-api-'));
+    dirs.push(dir);
+    const daemon = spawnDaemon(ENTRY, {
+      DB_URL: `pglite://${join(dir, 'db')}`,
+      HTTP_PORT: '0',
+      HTTP_HOST: '127.0.0.1',
+      EVENT_HANDLERS: 'venda.finalizada=sync_handle_venda',
+    });
+    running.push(daemon);
+    const port = await waitFor(async () => /"port":(\d+),"msg":"listening"/.exec(daemon.stdout())?.[1], 30_000, 'the listening line');
+    const ready = await fetch(`http://127.0.0.1:${port}/health/ready`);
+    expect(ready.status).toBe(200);
+    daemon.child.kill('SIGTERM');
+    const { code } = await daemon.exited;
+    expect(code).toBe(0);
+    const lines = daemon.stdout().trim().split('\n').map((line) => JSON.parse(line) as { msg: string; service: string });
+    expect(lines.at(-1)!.msg).toBe('stopped');
+    expect(lines.every((line) => line.service === 'central-api')).toBe(true);
+  });
+
+  const token = 'demo-token-loja77-pdv01-secret';
+  it.each([
+    [{ PDV_TOKENS: `loja77-pdv01:77:${token}` }, 'PDV_TOKENS: expected existing loja ids; loja 77 of loja77-pdv01 is not in the loja table'],
+    [{ EVENT_HANDLERS: 'venda.finalizada=sync_handle_nothing' }, 'EVENT_HANDLERS: expected a function sync_handle_nothing(text, varchar) in the database for venda.finalizada; found none'],
+  ])('exits 2, naming the variable, when the database shows a setting is wrong (%#)', async (env, expected) => {
+    const daemon = spawnDaemon(ENTRY, { DB_URL: 'pglite://memory', HTTP_PORT: '0', HTTP_HOST: '127.0.0.1', ...env });
+    running.push(daemon);
+    const { code } = await daemon.exited;
+    expect(code).toBe(2);
+    expect(daemon.stderr()).toBe(`central-api: invalid configuration: ${expected}\n`);
+    expect(daemon.stdout()).not.toContain(token);
+    expect(daemon.stdout()).not.toContain('"msg":"listening"');
+  });
+});
