@@ -244,13 +244,14 @@ describeBackends('outbox producer triggers', (backend) => {
     const [first] = await eventsOf(session);
     await setStatus(t.db, sale.venda_id, 'CANCELADA', null);
     await setStatus(t.db, sale.venda_id, 'FINALIZADA', '2026-11-30 11:00:00.000000');
-    // A trigger replayed on an unchanged row, too.
-    await run(t.db, `UPDATE venda SET status = status WHERE venda_id = $1`, [sale.venda_id]);
 
     // One event; never attempted yet, so it tells the sale as it stands.
     const events = await eventsOf(session);
     expect(events.map((e) => [e.outbox_id, e.event_id])).toEqual([[first!.outbox_id, expectedEventId('venda.finalizada', sale.venda_id)]]);
     expectPayload(events[0]!.payload, expectedSalePayload(session, { ...sale, finalizada_em: '2026-11-30 11:00:00.000000' }));
+    // A trigger replayed on an unchanged row changes nothing.
+    await run(t.db, `UPDATE venda SET status = status WHERE venda_id = $1`, [sale.venda_id]);
+    expect(await eventsOf(session)).toEqual(events);
 
     // Sent: an edit of the finalised sale changes nothing and queues nothing.
     const claimed = await claimOutboxBatch(t.db, { owner: 'producer-test', leaseMs: 60_000, limit: 1_000 });
@@ -316,15 +317,17 @@ describeBackends('outbox producer triggers', (backend) => {
 
   it('a sale inserted already FINALIZADA carries the items and payments written after it in its transaction', async () => {
     const session = await newSession();
-    const sale = makeSale();
-    await t.db.transaction(async (tx) => {
-      // The header must come first: its items and payments reference it.
-      await insertHeader(tx, session, sale, 'FINALIZADA');
-      await insertChildren(tx, sale);
-    });
+    const sales = [makeSale(), makeSale({ pagamentos: [] }), makeSale({ itens: [] })];
+    for (const sale of sales) {
+      await t.db.transaction(async (tx) => {
+        // The header must come first: its items and payments reference it.
+        await insertHeader(tx, session, sale, 'FINALIZADA');
+        await insertChildren(tx, sale);
+      });
+    }
     const events = await eventsOf(session);
-    expect(events).toHaveLength(1);
-    expectPayload(events[0]!.payload, expectedSalePayload(session, sale));
+    expect(events).toHaveLength(sales.length);
+    for (const [index, sale] of sales.entries()) expectPayload(events[index]!.payload, expectedSalePayload(session, sale));
   });
 
   it('the payload follows its sale until push-service first tries to send it, then never changes', async () => {
@@ -421,10 +424,12 @@ describeBackends('outbox producer triggers', (backend) => {
     ]);
     expect((await eventsOf(session)).map((e) => e.event_type)).toEqual(['venda.finalizada']);
 
+    // The status first, the protocol and the signed XML in a later statement of the same transaction.
     const autorizadaEm = '2026-11-30 10:05:00.654321';
-    await run(t.db, `UPDATE nfe_documento SET status = 'AUTORIZADA', protocolo = $1, autorizada_em = $2, xml = $3 WHERE nfe_id = $4`, [
-      '135261234567890', autorizadaEm, xml, nfe.nfe_id,
-    ]);
+    await t.db.transaction(async (tx) => {
+      await run(tx, `UPDATE nfe_documento SET status = 'AUTORIZADA', autorizada_em = $1 WHERE nfe_id = $2`, [autorizadaEm, nfe.nfe_id]);
+      await run(tx, `UPDATE nfe_documento SET protocolo = $1, xml = $2 WHERE nfe_id = $3`, ['135261234567890', xml, nfe.nfe_id]);
+    });
     const canceladaEm = '2026-11-30 11:00:00.000000';
     const motivo = 'Cancelamento a pedido do cliente: erro na emissão';
     await run(t.db, `UPDATE nfe_documento SET status = 'CANCELADA', cancelada_em = $1, motivo_cancelamento = $2 WHERE nfe_id = $3`, [
