@@ -14,6 +14,10 @@ import type { Queryable } from '@goldpdv/core';
  * Changes of a committed transaction with an id below xmin are visible to that same snapshot, which is why the
  * bound and the rows come from one REPEATABLE READ transaction.
  *
+ * Transaction ids are cluster-wide, so a transaction left open in any database of the same server holds the
+ * bound back too: deltas are then late (the long poll keeps waiting), never lost. Keep the central database's
+ * server free of long transactions, as Change Tracking's own cleanup on SQL Server also expects.
+ *
  * min_valid_version follows the same reading: a checkpoint below it may miss deleted change-log rows
  * (retention raises it to the highest deleted id + 1), so such a client must re-snapshot.
  */
