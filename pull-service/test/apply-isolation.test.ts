@@ -1,0 +1,139 @@
+import { afterEach, beforeEach, expect, it } from 'vitest';
+import type { Database, SyncRow } from '@goldpdv/core';
+import { describeBackends, type TestDatabase } from '../../packages/core/test/support/backends.js';
+import { applyPage, type PageOutcome } from '../src/apply-page.js';
+import { advanceDelta, ensureCheckpoints, readCheckpoints } from '../src/checkpoint-store.js';
+import type { RejectPolicy } from '../src/config.js';
+import { checkChangesPage } from '../src/page-validation.js';
+import { observe } from './support/observed-database.js';
+import { PRODUTO_COLUMNS, countRows, createPdvDatabase, insertCategorias, plannedTable, produtoRow, type PlannedTable } from './support/pull-fixtures.js';
+
+interface RejectedRecord {
+  table_name: string;
+  row_key: string;
+  column_name: string | null;
+  reason: string;
+  row_data: string | null;
+  source_version: string | number | null;
+}
+
+const changesOf = (rows: readonly SyncRow[], deletes: readonly number[] = [], version = '7') => [
+  ...rows.map((row) => ({ op: 'upsert' as const, version, key: { produto_id: row.produto_id! }, row })),
+  ...deletes.map((id) => ({ op: 'delete' as const, version, key: { produto_id: id } })),
+];
+
+async function applyProdutos(db: Database, planned: PlannedTable, rows: readonly SyncRow[], options: { policy: RejectPolicy; mayWait?: boolean; deletes?: number[] }): Promise<PageOutcome> {
+  const checkpoint = (await readCheckpoints(db)).get('produto')!;
+  const page = checkChangesPage(planned.plan, {
+    table: 'produto', sinceVersion: checkpoint.version, toVersion: '8', keyColumns: ['produto_id'], columns: [...PRODUTO_COLUMNS],
+    changes: changesOf(rows, options.deletes), hasMore: false, nextCursor: null,
+  }, checkpoint.version);
+  return applyPage({
+    db, plan: planned.plan, sql: planned.sql, page, policy: options.policy, mayWaitForParents: options.mayWait ?? false,
+    advance: (tx, rowsApplied) => advanceDelta(tx, checkpoint, { version: '8', cursor: null, toVersion: '8', rowsApplied }),
+  });
+}
+
+describeBackends('a page the database refuses in part', (backend) => {
+  let t: TestDatabase;
+  let planned: PlannedTable;
+  beforeEach(async () => {
+    t = await createPdvDatabase(backend);
+    await insertCategorias(t.db, [1]);
+    await ensureCheckpoints(t.db, ['produto']);
+    planned = await plannedTable(t.db, 'produto');
+  });
+  afterEach(async () => {
+    await t.dispose();
+  });
+
+  const rejected = async () => (await t.db.query<RejectedRecord>('SELECT table_name, row_key, column_name, reason, row_data, source_version FROM sync_rejected_row ORDER BY row_key')).rows;
+  const badPage = () => [
+    ...[1, 2, 3, 4].map((id) => produtoRow(id)),
+    produtoRow(5, { codigo_barras: '789000000000055' }), // 15 characters into varchar(14)
+    ...[6, 7, 8].map((id) => produtoRow(id)),
+    produtoRow(9, { preco_base: 'dez reais' }), // not a number
+    produtoRow(10),
+  ];
+
+  it('stop-table: the good rows are applied, each bad row is recorded with table, key, column and reason, the checkpoint stays', async () => {
+    const outcome = await applyProdutos(t.db, planned, badPage(), { policy: 'stop-table' });
+    expect(outcome).toMatchObject({ kind: 'held', applied: 8 });
+    expect(await countRows(t.db, 'produto')).toBe(8);
+    const records = await rejected();
+    expect(records.map(({ table_name, row_key, column_name }) => ({ table_name, row_key, column_name }))).toEqual([
+      { table_name: 'produto', row_key: '{"produto_id":5}', column_name: 'codigo_barras' },
+      { table_name: 'produto', row_key: '{"produto_id":9}', column_name: 'preco_base' },
+    ]);
+    expect(records[0]!.reason).toMatch(t.db.dialect === 'postgres' ? /^22001 value too long for type character varying\(14\)/ : /truncated/);
+    expect(records[1]!.reason).toMatch(t.db.dialect === 'postgres' ? /^22P02 invalid input syntax for type numeric: "dez reais"/ : /convert/i);
+    expect(JSON.parse(records[0]!.row_data!)).toMatchObject({ produto_id: 5, codigo_barras: '789000000000055' });
+    expect(String(records[0]!.source_version)).toBe('7');
+    const checkpoint = (await readCheckpoints(t.db)).get('produto')!;
+    expect(checkpoint.version).toBe('0');
+    expect(checkpoint.lastError).toMatch(/^stop-table: 2 row\(s\) refused; first: key \{"produto_id":5\} column codigo_barras: /);
+
+    // The same page again (the table is retried): nothing is recorded twice, the good rows are simply re-applied.
+    expect(await applyProdutos(t.db, planned, badPage(), { policy: 'stop-table' })).toMatchObject({ kind: 'held', applied: 8 });
+    expect(await rejected()).toHaveLength(2);
+    expect((await readCheckpoints(t.db)).get('produto')!.version).toBe('0');
+  });
+
+  it('skip-row: the bad rows are recorded and the checkpoint moves past them', async () => {
+    const outcome = await applyProdutos(t.db, planned, badPage(), { policy: 'skip-row' });
+    expect(outcome).toMatchObject({ kind: 'applied', applied: 8 });
+    expect(outcome.kind === 'applied' && outcome.rejected.map((row) => row.column)).toEqual(['codigo_barras', 'preco_base']);
+    expect(await countRows(t.db, 'produto')).toBe(8);
+    expect(await rejected()).toHaveLength(2);
+    expect((await readCheckpoints(t.db)).get('produto')).toMatchObject({ version: '8', rowsApplied: '8', lastError: null });
+  });
+
+  it('isolates by halving, in rolled-back probes: a few dozen statements for 2 bad rows in 200, and the page is never applied row by row', async () => {
+    const rows = Array.from({ length: 200 }, (_, i) => produtoRow(i + 1, i === 41 ? { ncm: '123456789' } : i === 170 ? { unidade: 'UNIDADES' } : {}));
+    const observed = observe(t.db);
+    const outcome = await applyProdutos(observed, planned, rows, { policy: 'skip-row' });
+    expect(outcome.kind === 'applied' && outcome.rejected.map((row) => [row.key, row.column])).toEqual([['{"produto_id":42}', 'ncm'], ['{"produto_id":171}', 'unidade']]);
+    const upserts = observed.statements.filter((sql) => /^(INSERT INTO "produto"|MERGE)/.test(sql));
+    expect(upserts.length).toBeLessThan(40);
+    expect(await countRows(t.db, 'produto')).toBe(198);
+  });
+
+  it('a row whose parent is missing waits while parents may still arrive, then is refused with its column', async () => {
+    const rows = [produtoRow(1), produtoRow(2, { categoria_id: 99 })];
+    expect(await applyProdutos(t.db, planned, rows, { policy: 'stop-table', mayWait: true })).toMatchObject({ kind: 'waiting' });
+    expect(await countRows(t.db, 'produto')).toBe(0);
+    const outcome = await applyProdutos(t.db, planned, rows, { policy: 'skip-row', mayWait: false });
+    expect(outcome.kind === 'applied' && outcome.rejected[0]).toMatchObject({ key: '{"produto_id":2}', column: 'categoria_id' });
+    expect(await countRows(t.db, 'produto')).toBe(1);
+  });
+
+  it('a page where every row fails is the table\'s problem, not the rows\': nothing recorded, nothing applied', async () => {
+    await t.db.executeScript(t.db.dialect === 'mssql' ? 'ALTER TABLE dbo.produto ADD CONSTRAINT ck_teste CHECK (preco_base < 0)' : 'ALTER TABLE produto ADD CONSTRAINT ck_teste CHECK (preco_base < 0)');
+    const outcome = await applyProdutos(t.db, planned, [produtoRow(1), produtoRow(2), produtoRow(3)], { policy: 'skip-row' });
+    expect(outcome).toMatchObject({ kind: 'failed', reason: expect.stringMatching(/^every row of the page fails \(3\)/) });
+    expect(await rejected()).toHaveLength(0);
+    expect((await readCheckpoints(t.db)).get('produto')!.version).toBe('0');
+  });
+
+  it('tombstones delete in one statement, cascading into local children that are pulled too', async () => {
+    await applyProdutos(t.db, planned, [1, 2, 3].map((id) => produtoRow(id)), { policy: 'stop-table' });
+    const p = (n: number) => (t.db.dialect === 'mssql' ? `@p${n}` : `$${n}`);
+    await t.db.query(`INSERT INTO loja (loja_id, nome) VALUES (1, ${p(1)})`, ['Centro']);
+    await t.db.query(`INSERT INTO preco_loja (loja_id, produto_id, preco, vigencia_inicio, atualizado_em) VALUES (1, 2, '1.0000', '2026-01-01', '2026-01-01T00:00:00')`);
+    const withChildren = await plannedTable(t.db, 'produto', { tables: [{ table: 'produto' }, { table: 'loja' }, { table: 'preco_loja' }] });
+    const checkpoint = (await readCheckpoints(t.db)).get('produto')!;
+    const page = checkChangesPage(withChildren.plan, {
+      table: 'produto', sinceVersion: checkpoint.version, toVersion: '9', keyColumns: ['produto_id'], columns: [...PRODUTO_COLUMNS],
+      changes: changesOf([], [2, 3, 77], '9'), hasMore: false, nextCursor: null,
+    }, checkpoint.version);
+    const observed = observe(t.db);
+    const outcome = await applyPage({
+      db: observed, plan: withChildren.plan, sql: withChildren.sql, page, policy: 'stop-table', mayWaitForParents: false,
+      advance: (tx, n) => advanceDelta(tx, checkpoint, { version: '9', cursor: null, toVersion: '9', rowsApplied: n }),
+    });
+    expect(outcome).toMatchObject({ kind: 'applied', applied: 3 });
+    expect(observed.statements.filter((sql) => /DELETE/.test(sql))).toHaveLength(2);
+    expect(await countRows(t.db, 'produto')).toBe(1);
+    expect(await countRows(t.db, 'preco_loja')).toBe(0);
+  });
+});

@@ -1,0 +1,122 @@
+import { Writable } from 'node:stream';
+import { applySchema, createLogger, HealthState, type Database, type SyncLogger, type SyncRow } from '@goldpdv/core';
+import type { Backend, TestDatabase } from '../../../packages/core/test/support/backends.js';
+import type { PullEnv } from '../../src/config.js';
+import { readLocalSchema } from '../../src/local-schema.js';
+import { parseTableMapping } from '../../src/table-mapping.js';
+import { buildSyncPlan, type SyncPlan, type TablePlan } from '../../src/table-plan.js';
+import { createTableSql, type TableSql } from '../../src/table-sql.js';
+
+export const p = (db: Database, n: number): string => (db.dialect === 'mssql' ? `@p${n}` : `$${n}`);
+export const sqlFor = (db: Database, sql: string): string => (db.dialect === 'mssql' ? sql.replace(/\$(\d+)/g, '@p$1') : sql);
+
+/** A fresh PDV database of `backend` with every pdv/ script applied. */
+export async function createPdvDatabase(backend: Backend): Promise<TestDatabase> {
+  const database = await backend.create();
+  try {
+    await applySchema(database.db, { role: 'pdv' });
+  } catch (error) {
+    await database.dispose();
+    throw error;
+  }
+  return database;
+}
+
+/** The plan of a mapping given as a JS object, checked against the database as the daemon does at start. */
+export async function planFor(db: Database, mapping: unknown, pageSize = 500): Promise<SyncPlan> {
+  const file = parseTableMapping(mapping, 'test-mapping.json');
+  const schema = await readLocalSchema(db, file.tables.map((table) => table.localTable));
+  return buildSyncPlan(db.dialect, file, schema, pageSize);
+}
+
+export interface PlannedTable {
+  plan: TablePlan;
+  sql: TableSql;
+}
+
+export async function plannedTable(db: Database, table: string, mapping: unknown = { tables: [{ table }] }): Promise<PlannedTable> {
+  const sync = await planFor(db, mapping);
+  const plan = sync.tables.find((candidate) => candidate.table === table);
+  if (!plan) throw new Error(`no plan for ${table}: ${JSON.stringify(sync.problems)}`);
+  return { plan, sql: createTableSql(db.dialect, plan, sync.childrenOf) };
+}
+
+/** A logger writing JSON lines into memory, and the lines parsed. */
+export function memoryLogger(): { sync: SyncLogger; lines: () => Record<string, unknown>[] } {
+  const text: string[] = [];
+  const destination = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      text.push(...chunk.toString('utf8').split('\n').filter(Boolean));
+      done();
+    },
+  });
+  const sync = createLogger('pull-service', { level: 'debug', dir: null, fileMaxSize: '10m', fileFrequency: 'daily', fileCount: 1, pretty: false }, { destination, base: { pdvId: 'loja01-pdv01' } });
+  return { sync, lines: () => text.map((line) => JSON.parse(line) as Record<string, unknown>) };
+}
+
+export const newHealth = (): HealthState => new HealthState({ maxLoopSilenceMs: 60_000 });
+
+/** A produto row as the central API sends it. */
+export function produtoRow(id: number, overrides: SyncRow = {}): SyncRow {
+  return {
+    produto_id: id,
+    codigo_barras: String(7890000000000 + id),
+    descricao: `Produto ${id} ção`,
+    categoria_id: 1,
+    unidade: 'UN',
+    ncm: '12345678',
+    preco_base: '10.5000',
+    custo: null,
+    aliquota_icms: '18.0000',
+    peso_kg: null,
+    ativo: true,
+    imagem: null,
+    criado_em: '2026-01-01T08:00:00.123456',
+    atualizado_em: '2026-01-01T08:00:00.123456+00:00',
+    ...overrides,
+  };
+}
+
+export const PRODUTO_COLUMNS = [
+  { name: 'produto_id', type: 'int' },
+  { name: 'codigo_barras', type: 'string' },
+  { name: 'descricao', type: 'string' },
+  { name: 'categoria_id', type: 'int' },
+  { name: 'unidade', type: 'string' },
+  { name: 'ncm', type: 'string' },
+  { name: 'preco_base', type: 'decimal' },
+  { name: 'custo', type: 'decimal' },
+  { name: 'aliquota_icms', type: 'decimal' },
+  { name: 'peso_kg', type: 'decimal' },
+  { name: 'ativo', type: 'bool' },
+  { name: 'imagem', type: 'binary' },
+  { name: 'criado_em', type: 'timestamp' },
+  { name: 'atualizado_em', type: 'timestamptz' },
+] as const;
+
+export async function insertCategorias(db: Database, ids: readonly number[]): Promise<void> {
+  for (const id of ids) await db.query(`INSERT INTO categoria (categoria_id, nome) VALUES (${p(db, 1)}, ${p(db, 2)})`, [id, `Categoria ${id}`]);
+}
+
+export async function countRows(db: Database, table: string): Promise<number> {
+  const { rows } = await db.query<{ n: string | number }>(`SELECT COUNT(*) AS n FROM ${table}`);
+  return Number(rows[0]!.n);
+}
+
+/** Worker settings for in-process tests: quick retries, no long-poll unless asked. */
+export function workerConfig(overrides: Partial<PullEnv> & Pick<PullEnv, 'CENTRAL_API_URL' | 'PULL_TABLES_FILE'>): PullEnv {
+  return {
+    PDV_ID: 'loja01-pdv01',
+    CENTRAL_API_TOKEN: 'token-loja01-pdv01-aaaaaaaaaaaa',
+    PULL_PAGE_SIZE: 500,
+    PULL_LONG_POLL_MS: 0,
+    PULL_CONNECT_TIMEOUT_MS: 2_000,
+    PULL_RESPONSE_TIMEOUT_MS: 10_000,
+    PULL_REJECT_POLICY: 'stop-table',
+    PULL_RETRY_BASE_MS: 1,
+    PULL_RETRY_CAP_MS: 5,
+    CENTRAL_API_TLS_VERIFY: true,
+    CENTRAL_API_CA_FILE: undefined,
+    ...overrides,
+  };
+}
