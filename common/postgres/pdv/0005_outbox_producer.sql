@@ -26,8 +26,8 @@
 -- yields the same id, so ON CONFLICT DO NOTHING keeps one row here, and once retention has deleted the outbox
 -- row, the central inbox's permanent (pdv_id, event_id) key still recognises the repeat. The version and
 -- variant bits are set because the push contract checks event ids as RFC 4122 UUIDs, which a raw MD5 is not.
--- The SQL Server producer builds the same text from the same ASCII bytes, so both dialects give the same id
--- for the same event type and aggregate id.
+-- The SQL Server producer hashes the same ASCII text and sets the same bits, so both dialects are built to
+-- give the same id for the same event type and aggregate id.
 CREATE OR REPLACE FUNCTION sync_event_id(p_event_type text, p_aggregate_id uuid) RETURNS uuid
 LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
 AS $$

@@ -34,7 +34,8 @@
 -- variant bits are set because the push contract checks event ids as RFC 4122 UUIDs, which a raw MD5 is not.
 -- The hashed text is varchar (single-byte ASCII, like PostgreSQL's UTF-8 here) and the uuid is built from its
 -- text form, not with CAST(binary AS uniqueidentifier), whose byte order would reverse the first three
--- groups: so both dialects give the same id for the same event type and aggregate id.
+-- groups: so both dialects are built to give the same id for the same event type and aggregate id, which
+-- push-service/test/outbox-producer.test.ts checks against one expected value on every backend it runs on.
 -- An inline table-valued function, used with CROSS APPLY, is expanded into the calling statement.
 CREATE OR ALTER FUNCTION dbo.sync_event_id (@event_type varchar(64), @aggregate_id uniqueidentifier)
 RETURNS TABLE
@@ -51,9 +52,11 @@ RETURN
     ) AS x;
 GO
 
--- Timestamps: STUFF(CONVERT(varchar(27), x, 121), 11, 1, 'T') gives 'yyyy-mm-ddThh:mi:ss.fffffff'. Style 121
--- (the CAST default for datetime2) writes every fractional digit of the type; style 126 leaves the fraction
--- out when it is zero, so a whole-second time would come out in another shape.
+-- Timestamps: STUFF(CONVERT(varchar(27), x, 121), 11, 1, 'T'), meant to give 'yyyy-mm-ddThh:mi:ss.fffffff'.
+-- Style 126 is documented to leave the fraction out when it is zero, so a whole-second time would come out
+-- in another shape; style 121 (the default style for datetime2) writes the type's fractional digits. The
+-- exact strings, whole seconds included, are checked by push-service/test/outbox-producer.test.ts whenever it
+-- runs against SQL Server.
 
 -- The venda.finalizada payload of one sale as it stands now; no row when the sale does not exist. The arrays
 -- are nested FOR JSON queries wrapped in JSON_QUERY so that they are embedded as JSON, not as escaped
