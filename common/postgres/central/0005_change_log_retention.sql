@@ -1,6 +1,27 @@
--- Change-log retention for the PostgreSQL dialect: the counterpart of SQL Server's Change Tracking automatic
--- cleanup (see 0002_change_tracking.sql for the log and its versions). The central API calls it periodically;
--- a DBA can call it by hand. Safe to run again.
+-- Reading and trimming the PostgreSQL change log (see 0002_change_tracking.sql): the bound up to which
+-- changes are settled, and the retention that stands in for SQL Server's Change Tracking automatic cleanup.
+-- The central API calls both; a DBA can call them by hand. Safe to run again.
+
+-- The settled bound: every transaction of THIS database with an id below it has committed or aborted, and
+-- none can get such an id any more, so a window [since, bound) of the change log never changes once read.
+-- It is the snapshot's xmin, except that transactions known to run in another database of the same server
+-- are skipped: transaction ids are cluster-wide, but such a transaction can never write this change log, and
+-- one left open there would otherwise hold every delta here back. Known means pg_stat_activity shows it as
+-- the transaction of a backend connected to another database; an id it does not show (finished since,
+-- prepared, hidden from this role, a subtransaction) is kept, which can only lower the bound.
+CREATE OR REPLACE FUNCTION sync_settled_bound() RETURNS bigint
+LANGUAGE sql STABLE
+AS $$
+    SELECT least(
+               pg_snapshot_xmax(s.snap)::text::bigint,
+               (SELECT min(x::text::bigint)
+                  FROM pg_snapshot_xip(s.snap) AS x
+                 WHERE NOT EXISTS (SELECT 1
+                                     FROM pg_stat_activity AS a
+                                    WHERE a.backend_xid = x::xid
+                                      AND a.datid <> (SELECT d.oid FROM pg_database AS d WHERE d.datname = current_database()))))
+      FROM (SELECT pg_current_snapshot() AS snap) AS s
+$$;
 
 -- Retention deletes by age.
 CREATE INDEX IF NOT EXISTS ix_sync_change_log_changed_at ON sync_change_log (changed_at);
@@ -14,9 +35,10 @@ CREATE INDEX IF NOT EXISTS ix_sync_change_log_table_pk ON sync_change_log (table
 -- is below it may have missed a deleted entry and must re-snapshot. Returns the number of rows deleted; call
 -- it again while it returns p_batch_size.
 --
--- Only settled entries (transaction id below the snapshot's xmin) are deleted. An entry of a transaction that
--- committed while an older one is still open stays, so min_valid_version never passes the xmin bound; a
--- snapshot taken afterwards has a version at or above it, and its client is never sent straight back to 410.
+-- Only entries below the snapshot's xmin are deleted (settled in every database, a stricter test than
+-- sync_settled_bound). An entry of a transaction that committed while an older one is still open stays, so
+-- min_valid_version never passes a bound served later: a snapshot taken afterwards has a version at or above
+-- it, and its client is never sent straight back to 410.
 CREATE OR REPLACE FUNCTION sync_change_log_cleanup(p_cutoff timestamptz DEFAULT NULL, p_batch_size integer DEFAULT 10000)
 RETURNS bigint
 LANGUAGE plpgsql

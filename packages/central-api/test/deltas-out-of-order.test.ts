@@ -1,4 +1,4 @@
-import type { Change } from '@goldpdv/core';
+import { createPostgresDatabase, type Change } from '@goldpdv/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { describeBackends } from '../../core/test/support/backends.js';
 import { startDeltasRig, type DeltasRig } from './deltas-harness.js';
@@ -99,6 +99,38 @@ describeBackends(
       const last = await drainUntil(rig, checkpoint, written.length - received.length);
       received.push(...last.received);
       expect([...received].sort((x, y) => x - y)).toEqual(written.sort((x, y) => x - y));
+    });
+
+    it('is not held back by a transaction open in another database of the same server, only by one in its own', async () => {
+      const other = createPostgresDatabase({ kind: 'postgres', connectionString: process.env.TEST_PG_URL!, poolMax: 1, connectTimeoutMs: 10_000, requestTimeoutMs: 60_000 });
+      let release!: () => void;
+      const gate = new Promise<void>((resolve) => (release = resolve));
+      let started!: () => void;
+      const open = new Promise<void>((resolve) => (started = resolve));
+      const foreign = other.transaction(async (tx) => {
+        await tx.query('SELECT pg_current_xact_id()');
+        started();
+        await gate;
+      });
+      try {
+        await open;
+        const since = await rig.checkpoint('produto');
+        await rig.exec(INSERT_PRODUTO, [50, 'Produto 50']);
+        expect(ids((await rig.drainChanges('produto', since)).changes)).toEqual([50]);
+
+        // The same kind of idle transaction in this database does hold the bound back.
+        const local = openTransaction(rig, 51);
+        await local.txid;
+        const before = await rig.checkpoint('produto');
+        await rig.exec(INSERT_PRODUTO, [52, 'Produto 52']);
+        expect(ids((await rig.drainChanges('produto', before)).changes)).toEqual([]);
+        await local.commit();
+        expect((await drainUntil(rig, before, 2)).received.sort()).toEqual([51, 52]);
+      } finally {
+        release();
+        await foreign;
+        await other.close();
+      }
     });
   },
   ['postgres'],

@@ -10,7 +10,7 @@ import { readWindowState } from './versions.postgres.js';
 
 /**
  * Net changes of one table in [since, to), paged by (version, key); see versions.postgres.ts for why `to` is
- * the snapshot's xmin. A key's net change is its latest log entry in the window, (txid, seq) being the order
+ * the settled bound. A key's net change is its latest log entry in the window, (txid, seq) being the order
  * of writes; it is found with NOT EXISTS rather than DISTINCT ON so that a page starts at the cursor through
  * the (table_name, txid) index instead of re-ranking the whole window for every page. Its values are the
  * current row's, joined through the logged key; a missing row is a delete, whatever the logged op was.

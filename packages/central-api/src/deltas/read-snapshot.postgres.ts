@@ -9,8 +9,8 @@ import { SqlParamList } from './sql-params.js';
 import { readWindowState } from './versions.postgres.js';
 
 /**
- * Every row of a table (filtered for the caller's loja), paged by key. The snapshot version is the xmin bound
- * of the first page's own snapshot: every transaction below it is reflected in that page and every later
+ * Every row of a table (filtered for the caller's loja), paged by key. The snapshot version is the settled bound
+ * of the first page's own snapshot: every transaction of this database below it is reflected in that page and every later
  * page, and any change a page may miss (a row changed after its page was read, or before a later page by a
  * transaction at or above the bound) has a transaction id at or above the bound, so deltas from it replay
  * it. The cursor carries the last key as JSON; jsonb_populate_record turns it back into typed values.
