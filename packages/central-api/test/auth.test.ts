@@ -20,7 +20,7 @@ describeBackends('bearer authentication', (backend) => {
     ['an unknown token', 'token-nobody-has-this-one-0000', 'Bearer realm="goldpdv-central", error="invalid_token"'],
     ['the token of an inactive PDV', PDVS.inactive.token, 'Bearer realm="goldpdv-central", error="invalid_token"'],
   ])('refuses %s with 401 and WWW-Authenticate', async (_case, token, challenge) => {
-    const headers = token === null ? {} : { authorization: token.startsWith('Basic') ? token : `Bearer ${token}` };
+    const headers: Record<string, string> = token === null ? {} : { authorization: token.startsWith('Basic') ? token : `Bearer ${token}` };
     const response = await h.request('/v1/events', {
       method: 'POST',
       headers: { 'content-type': 'application/json', ...headers },

@@ -5,6 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { REPO_ROOT, spawnDaemon, waitFor, type SpawnedDaemon } from '../../core/test/support/spawn-daemon.js';
 
 const ENTRY = join(REPO_ROOT, 'packages/central-api/dist/main.js');
+const START_TIMEOUT_MS = 90_000;
 
 /** The built entry point as a real child process: what `docker run` starts. */
 describe('central-api process', () => {
@@ -46,7 +47,8 @@ describe('central-api process', () => {
       EVENT_HANDLERS: 'venda.finalizada=sync_handle_venda',
     });
     running.push(daemon);
-    const port = await waitFor(async () => /"port":(\d+),"msg":"listening"/.exec(daemon.stdout())?.[1], 30_000, 'the listening line');
+    // PGlite start-up plus every central script: seconds alone, much longer beside other suites on 2 cores.
+    const port = await waitFor(async () => /"port":(\d+),"msg":"listening"/.exec(daemon.stdout())?.[1], START_TIMEOUT_MS, 'the listening line');
     const ready = await fetch(`http://127.0.0.1:${port}/health/ready`);
     expect(ready.status).toBe(200);
     daemon.child.kill('SIGTERM');
@@ -55,7 +57,7 @@ describe('central-api process', () => {
     const lines = daemon.stdout().trim().split('\n').map((line) => JSON.parse(line) as { msg: string; service: string });
     expect(lines.at(-1)!.msg).toBe('stopped');
     expect(lines.every((line) => line.service === 'central-api')).toBe(true);
-  });
+  }, START_TIMEOUT_MS + 30_000);
 
   const token = 'demo-token-loja77-pdv01-secret';
   it.each([
@@ -69,5 +71,5 @@ describe('central-api process', () => {
     expect(daemon.stderr()).toBe(`central-api: invalid configuration: ${expected}\n`);
     expect(daemon.stdout()).not.toContain(token);
     expect(daemon.stdout()).not.toContain('"msg":"listening"');
-  });
+  }, START_TIMEOUT_MS + 30_000);
 });
