@@ -19,7 +19,7 @@ const MSSQL_REJECTED_NUMBERS = new Set([
   515, // NULL into a NOT NULL column
   547, // FOREIGN KEY / CHECK constraint
   2601, 2627, // duplicate key (unique index / constraint)
-  241, 242, 245, 8114, 8115, 8152, 2628, 9829, // conversion, overflow, truncation
+  241, 242, 245, 8114, 8115, 8152, 8169, 2628, 9829, // conversion, overflow, truncation
   13608, 13609, // JSON path / JSON text not properly formatted
 ]);
 const MSSQL_LOCK_TIMEOUT = 1222;
