@@ -25,6 +25,7 @@ export interface DeltasRig {
   /** The version a client starts from: a snapshot's version, taken now. */
   checkpoint(table: string): Promise<string>;
   logs(): Record<string, unknown>[];
+  /** Stops the server (waiting requests are released first), then drops the database. Safe to call twice. */
   close(): Promise<void>;
 }
 
@@ -51,6 +52,7 @@ export async function startDeltasRig(backend: Backend, config: Partial<DeltasCon
   const logging = createLogger('central-api', { level: 'debug', dir: null, fileMaxSize: '10m', fileFrequency: 'daily', fileCount: 1, pretty: false }, { destination: sink });
   let server: CentralServer | undefined;
   let stopping = false;
+  let closing: Promise<void> | undefined;
   const exec = async (sql: string, params: SqlParams = []) => (await db.query(db.dialect === 'mssql' ? toMssql(sql) : sql, params)).rows;
   try {
     await applySchema(db, { role: 'central' });
@@ -120,11 +122,14 @@ export async function startDeltasRig(backend: Backend, config: Partial<DeltasCon
         return ((await ok(`/v1/snapshot?table=${table}&limit=1`)) as SnapshotPage).snapshotVersion;
       },
       logs: () => lines.map((line) => JSON.parse(line) as Record<string, unknown>),
-      async close() {
-        stopping = true;
-        await live.stop(1_000);
-        await logging.close();
-        await database.dispose();
+      close() {
+        closing ??= (async () => {
+          stopping = true;
+          await live.stop(1_000);
+          await logging.close();
+          await database.dispose();
+        })();
+        return closing;
       },
     };
   } catch (error) {
