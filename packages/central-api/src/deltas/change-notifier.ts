@@ -57,6 +57,7 @@ export class ChangeNotifier {
         settle: (outcome) => {
           if (!this.waiters.delete(waiter)) return;
           clearTimeout(timeout);
+          if (this.waiters.size === 0) this.cancelPoll();
           signal?.removeEventListener('abort', onAbort);
           resolve(outcome);
         },
@@ -70,6 +71,10 @@ export class ChangeNotifier {
   /** Releases every waiter; a later wait still works (the server may be restarted in tests). */
   releaseAll(outcome: WaitOutcome = 'stopping'): void {
     for (const waiter of [...this.waiters]) waiter.settle(outcome);
+    this.cancelPoll();
+  }
+
+  private cancelPoll(): void {
     clearTimeout(this.timer);
     this.timer = undefined;
   }
@@ -87,6 +92,7 @@ export class ChangeNotifier {
       this.releaseAll('stopping');
       return;
     }
+    if (this.waiters.size === 0) return;
     this.polling = true;
     try {
       const tables = [...new Set([...this.waiters].map((waiter) => waiter.table))];
