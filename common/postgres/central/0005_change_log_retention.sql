@@ -35,10 +35,10 @@ CREATE INDEX IF NOT EXISTS ix_sync_change_log_table_pk ON sync_change_log (table
 -- is below it may have missed a deleted entry and must re-snapshot. Returns the number of rows deleted; call
 -- it again while it returns p_batch_size.
 --
--- Only entries below the snapshot's xmin are deleted (settled in every database, a stricter test than
--- sync_settled_bound). An entry of a transaction that committed while an older one is still open stays, so
--- min_valid_version never passes a bound served later: a snapshot taken afterwards has a version at or above
--- it, and its client is never sent straight back to 410.
+-- Only settled entries (below sync_settled_bound()) are deleted. An entry of a transaction that committed
+-- while an older one of this database is still open stays, so min_valid_version never passes the bound a
+-- later read serves: a snapshot taken afterwards has a version at or above it, and its client is not sent
+-- straight back to 410 (barring a prepared transaction of another database, which only lowers the bound).
 CREATE OR REPLACE FUNCTION sync_change_log_cleanup(p_cutoff timestamptz DEFAULT NULL, p_batch_size integer DEFAULT 10000)
 RETURNS bigint
 LANGUAGE plpgsql
@@ -46,6 +46,7 @@ SET search_path FROM CURRENT
 AS $$
 DECLARE
     v_cutoff  timestamptz := p_cutoff;
+    v_bound   xid8;
     v_deleted bigint;
 BEGIN
     IF p_batch_size IS NULL OR p_batch_size < 1 THEN
@@ -62,12 +63,14 @@ BEGIN
     IF NOT pg_try_advisory_xact_lock(hashtext('sync_change_log_cleanup')) THEN
         RETURN 0;
     END IF;
+    -- Once, not per row: it reads pg_stat_activity.
+    v_bound := sync_settled_bound()::text::xid8;
 
     -- Data-modifying WITH parts always run to completion, whether or not the final SELECT reads them.
     WITH doomed AS (
         SELECT l.seq
           FROM sync_change_log AS l
-         WHERE l.changed_at < v_cutoff AND l.txid < pg_snapshot_xmin(pg_current_snapshot())
+         WHERE l.changed_at < v_cutoff AND l.txid < v_bound
          ORDER BY l.changed_at
          LIMIT p_batch_size
     ), deleted AS (

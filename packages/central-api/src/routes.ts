@@ -1,4 +1,5 @@
 import type { AppContext } from './app-context.js';
+import { deltaRoutes } from './deltas/index.js';
 import { healthRoutes } from './health-routes.js';
 import type { Route } from './http/route.js';
 import { ingestRoutes } from './ingest/routes.js';
@@ -8,5 +9,6 @@ export function buildRoutes(context: AppContext): Route[] {
   return [
     ...healthRoutes(context),
     ...ingestRoutes(context),
+    ...deltaRoutes(context),
   ];
 }
