@@ -1,9 +1,9 @@
-import { isTransientError, type Database, type Queryable } from '@goldpdv/core';
-import { applyItems } from './apply-items.js';
+import { isTransientError, type Database, type Queryable, type SyncRow } from '@goldpdv/core';
+import { applyItems, type PageWrite } from './apply-items.js';
 import { recordRejectedRows, recordTableError } from './checkpoint-store.js';
 import type { RejectPolicy } from './config.js';
 import { isolateFailedItems } from './isolate-rows.js';
-import type { CheckedPage, PageItem } from './page-items.js';
+import type { PageItem } from './page-items.js';
 import { describeRejection, driverFacts, isForeignKeyViolation, type RejectedRow } from './rejected-row.js';
 import type { TablePlan } from './table-plan.js';
 import type { TableSql } from './table-sql.js';
@@ -12,14 +12,14 @@ export interface PageApplication {
   db: Database;
   plan: TablePlan;
   sql: TableSql;
-  page: CheckedPage;
+  write: PageWrite;
   policy: RejectPolicy;
   /** A foreign key violation may only mean a parent row has not been pulled yet: wait instead of rejecting. */
   mayWaitForParents: boolean;
-  /** Runs first, in the page's transaction (a snapshot page deletes the rows it shows are gone). */
+  /** Runs first, in the page's transaction (a snapshot page checks its key order there). */
   prepare?: (tx: Queryable) => Promise<void>;
-  /** Moves the checkpoint, in the page's transaction. */
-  advance: (tx: Queryable, rowsApplied: number) => Promise<void>;
+  /** Moves the checkpoint, with the table's pending deletes after the page, in the page's transaction. */
+  advance: (tx: Queryable, rowsApplied: number, pendingDeletes: SyncRow[]) => Promise<void>;
 }
 
 export type PageOutcome =
@@ -54,23 +54,25 @@ const step = async (work: () => Promise<void>): Promise<void> => {
  * (skip-row) or stays (stop-table). Nothing is dropped without a record. Transient errors go up unchanged.
  */
 export async function applyPage(app: PageApplication): Promise<PageOutcome> {
-  const run = async (tx: Queryable, items: readonly PageItem[]): Promise<void> => {
+  const run = async (tx: Queryable, items: readonly PageItem[]): Promise<SyncRow[]> => {
     if (app.prepare) await step(() => app.prepare!(tx));
-    await applyItems(tx, app.sql, app.page, items);
+    return applyItems(tx, app.sql, app.write, items);
   };
+  const items = app.write.page.items;
   try {
     await app.db.transaction(async (tx) => {
-      await run(tx, app.page.items);
-      await step(() => app.advance(tx, app.page.items.length));
+      const pending = await run(tx, items);
+      await step(() => app.advance(tx, items.length, pending));
     });
-    return { kind: 'applied', applied: app.page.items.length, rejected: [] };
+    return { kind: 'applied', applied: items.length, rejected: [] };
   } catch (error) {
     return await recoverFromFailure(app, error, run);
   }
 }
 
-async function recoverFromFailure(app: PageApplication, error: unknown, run: (tx: Queryable, items: readonly PageItem[]) => Promise<void>): Promise<PageOutcome> {
-  const { plan, page } = app;
+async function recoverFromFailure(app: PageApplication, error: unknown, run: (tx: Queryable, items: readonly PageItem[]) => Promise<SyncRow[]>): Promise<PageOutcome> {
+  const { plan } = app;
+  const page = app.write.page;
   const asTableFailure = (failure: unknown, prefix = ''): PageOutcome => {
     const inner = failure instanceof StepFailure ? failure.error : failure;
     if (isTransientError(inner)) throw inner;
@@ -83,7 +85,9 @@ async function recoverFromFailure(app: PageApplication, error: unknown, run: (tx
 
   let failed;
   try {
-    failed = await isolateFailedItems(app.db, page.items, run);
+    failed = await isolateFailedItems(app.db, page.items, async (tx, piece) => {
+      await run(tx, piece);
+    });
   } catch (isolationError) {
     return asTableFailure(isolationError);
   }
@@ -99,9 +103,10 @@ async function recoverFromFailure(app: PageApplication, error: unknown, run: (tx
   const reason = `${rejected.length} row(s) refused; first: key ${first.key}${first.column ? ` column ${first.column}` : ''}: ${first.reason}`;
   try {
     await app.db.transaction(async (tx) => {
-      await run(tx, good);
+      const pending = await run(tx, good);
       await recordRejectedRows(tx, rejected);
-      if (app.policy === 'skip-row') await step(() => app.advance(tx, good.length));
+      // Held pages come again whole, tombstones included, so their pending deletes need not be kept yet.
+      if (app.policy === 'skip-row') await step(() => app.advance(tx, good.length, pending));
       else await recordTableError(tx, plan.table, `stop-table: ${reason}`);
     });
   } catch (finalError) {

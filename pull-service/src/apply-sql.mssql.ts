@@ -1,5 +1,5 @@
 import { quoteIdentifier, quoteTable } from './sql-identifiers.js';
-import type { ColumnPlan, TablePlan } from './table-plan.js';
+import type { ChildLink, ColumnPlan, TablePlan } from './table-plan.js';
 
 /**
  * SQL Server statements of the apply step: the page is one nvarchar(max) JSON parameter read by OPENJSON ... WITH,
@@ -38,8 +38,48 @@ export function upsertSql(table: TablePlan, columns: readonly ColumnPlan[]): str
   ].join('\n');
 }
 
-export function keyListPredicate(table: TablePlan): (alias: string) => string {
-  return (alias) => `EXISTS (SELECT 1 FROM ${openJson('@p1', table.keyColumns, 'k')} WHERE ${keyMatches(table, alias, 'k')})`;
+export function keyListPredicate(table: TablePlan, param = '@p1'): (alias: string) => string {
+  return (alias) => `EXISTS (SELECT 1 FROM ${openJson(param, table.keyColumns, 'k')} WHERE ${keyMatches(table, alias, 'k')})`;
+}
+
+export function notReferenced(references: readonly ChildLink[], alias: string): string {
+  return references
+    .map((link, i) => {
+      const join = link.childColumns.map((column, j) => `r${i}.${q(column)} = ${alias}.${q(link.parentColumns[j]!)}`).join(' AND ');
+      return `NOT EXISTS (SELECT 1 FROM ${quoteTable('mssql', link.childTable)} AS r${i} WHERE ${join})`;
+    })
+    .join(' AND ');
+}
+
+export function deleteWhere(table: TablePlan, predicate: string): string {
+  return `DELETE t FROM ${quoteTable('mssql', table.localTable)} AS t WHERE ${predicate};`;
+}
+
+/** Text forms that CAST reads back exactly (ISO 8601 styles for dates and times). */
+function keyText(column: ColumnPlan, ref: string): string {
+  switch (column.local.family) {
+    case 'string':
+      return ref;
+    case 'date':
+      return `CONVERT(nvarchar(10), ${ref}, 23)`;
+    case 'timestamp':
+      return `CONVERT(nvarchar(40), ${ref}, 126)`;
+    case 'timestamptz':
+      return `CONVERT(nvarchar(40), ${ref}, 127)`;
+    default:
+      return `CONVERT(nvarchar(100), ${ref})`;
+  }
+}
+
+export function selectKeysWhere(table: TablePlan, predicate: string): string {
+  const keys = table.keyColumns.map((column) => `${keyText(column, `t.${q(column.local.name)}`)} AS ${q(column.central)}`).join(', ');
+  return `SELECT ${keys} FROM ${quoteTable('mssql', table.localTable)} AS t WHERE ${predicate};`;
+}
+
+export function keysNotInSql(table: TablePlan): string {
+  const names = table.keyColumns.map((column) => `p.${q(column.central)}`).join(', ');
+  const same = table.keyColumns.map((column) => `${valueOf(column, `u.${q(column.central)}`)} = ${valueOf(column, `p.${q(column.central)}`)}`).join(' AND ');
+  return `SELECT ${names} FROM ${openJson('@p1', table.keyColumns, 'p')} WHERE NOT EXISTS (SELECT 1 FROM ${openJson('@p2', table.keyColumns, 'u')} WHERE ${same});`;
 }
 
 /** "left > right" in key order, written out since T-SQL has no row-value comparison: a > x OR (a = x AND b > y)... */

@@ -1,5 +1,5 @@
 import { quoteIdentifier, quoteTable } from './sql-identifiers.js';
-import type { ColumnPlan, TablePlan } from './table-plan.js';
+import type { ChildLink, ColumnPlan, TablePlan } from './table-plan.js';
 
 /**
  * PostgreSQL statements of the apply step. A page travels as one JSON parameter, read by jsonb_to_recordset
@@ -39,9 +39,36 @@ export function upsertSql(table: TablePlan, columns: readonly ColumnPlan[]): str
   ].join('\n');
 }
 
-/** "row `alias` is one of the keys in $1" (tombstones). */
-export function keyListPredicate(table: TablePlan): (alias: string) => string {
-  return (alias) => `EXISTS (SELECT 1 FROM ${recordset('$1', table.keyColumns, 'k')} WHERE ${keyMatches(table, alias, 'k')})`;
+/** "row `alias` is one of the keys in `param`" (tombstones, pending deletes). */
+export function keyListPredicate(table: TablePlan, param = '$1'): (alias: string) => string {
+  return (alias) => `EXISTS (SELECT 1 FROM ${recordset(param, table.keyColumns, 'k')} WHERE ${keyMatches(table, alias, 'k')})`;
+}
+
+/** "no local row refers to row `alias`": each foreign key that points at the table, pulled or not. */
+export function notReferenced(references: readonly ChildLink[], alias: string): string {
+  return references
+    .map((link, i) => {
+      const join = link.childColumns.map((column, j) => `r${i}.${q(column)} = ${alias}.${q(link.parentColumns[j]!)}`).join(' AND ');
+      return `NOT EXISTS (SELECT 1 FROM ${quoteTable('postgres', link.childTable)} AS r${i} WHERE ${join})`;
+    })
+    .join(' AND ');
+}
+
+export function deleteWhere(table: TablePlan, predicate: string): string {
+  return `DELETE FROM ${quoteTable('postgres', table.localTable)} AS t WHERE ${predicate}`;
+}
+
+/** The keys (as text, under their central names) of the rows `predicate` selects. */
+export function selectKeysWhere(table: TablePlan, predicate: string): string {
+  const keys = table.keyColumns.map((column) => `t.${q(column.local.name)}::text AS ${q(column.central)}`).join(', ');
+  return `SELECT ${keys} FROM ${quoteTable('postgres', table.localTable)} AS t WHERE ${predicate}`;
+}
+
+/** The keys of $1 (pending deletes) that are not among the keys of $2 (rows upserted again), as text. */
+export function keysNotInSql(table: TablePlan): string {
+  const names = table.keyColumns.map((column) => `p.${q(column.central)}`).join(', ');
+  const same = table.keyColumns.map((column) => `${valueOf(column, `u.${q(column.central)}`)} = ${valueOf(column, `p.${q(column.central)}`)}`).join(' AND ');
+  return `SELECT ${names} FROM ${recordset('$1', table.keyColumns, 'p')} WHERE NOT EXISTS (SELECT 1 FROM ${recordset('$2', table.keyColumns, 'u')} WHERE ${same})`;
 }
 
 /**
@@ -56,7 +83,7 @@ export function staleRangePredicate(table: TablePlan, bounds: { lower: boolean; 
     const parts: string[] = [];
     if (bounds.lower) parts.push(`${key} > ${bound('$2')}`);
     if (bounds.upper) parts.push(`${key} <= ${bound(bounds.lower ? '$3' : '$2')}`);
-    parts.push(`NOT ${keyListPredicate(table)(alias)}`);
+    parts.push(`NOT ${keyListPredicate(table, '$1')(alias)}`);
     return parts.join(' AND ');
   };
 }

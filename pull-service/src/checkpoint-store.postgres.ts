@@ -7,7 +7,7 @@ ON CONFLICT (table_name) DO NOTHING`;
 
 export const readCheckpoints = `
 SELECT table_name, version::text AS version, mode, snapshot_version::text AS snapshot_version, snapshot_cursor,
-       snapshot_last_key, delta_cursor, delta_to_version::text AS delta_to_version, rows_applied::text AS rows_applied,
+       snapshot_last_key, delta_cursor, delta_to_version::text AS delta_to_version, rows_applied::text AS rows_applied, pending_deletes,
        last_success_at, last_error, last_error_at
 FROM sync_checkpoint`;
 
@@ -16,7 +16,7 @@ FROM sync_checkpoint`;
 export const advanceDelta = `
 UPDATE sync_checkpoint
 SET version = $2::bigint, delta_cursor = $3::text, delta_to_version = $4::bigint, rows_applied = rows_applied + $5::bigint,
-    last_success_at = now(), last_error = NULL, last_error_at = NULL, updated_at = now()
+    pending_deletes = $8::text, last_success_at = now(), last_error = NULL, last_error_at = NULL, updated_at = now()
 WHERE table_name = $1 AND mode = 'delta' AND version = $6::bigint AND delta_cursor IS NOT DISTINCT FROM $7::text`;
 
 // A cursor the server no longer accepts: the window starts again from the checkpoint (re-applying is harmless).
@@ -33,15 +33,20 @@ WHERE table_name = $1`;
 export const saveSnapshotPage = `
 UPDATE sync_checkpoint
 SET snapshot_version = $2::bigint, snapshot_cursor = $3::text, snapshot_last_key = $4::text, rows_applied = rows_applied + $5::bigint,
-    last_success_at = now(), last_error = NULL, last_error_at = NULL, updated_at = now()
+    pending_deletes = $7::text, last_success_at = now(), last_error = NULL, last_error_at = NULL, updated_at = now()
 WHERE table_name = $1 AND mode = 'snapshot' AND snapshot_cursor IS NOT DISTINCT FROM $6::text`;
 
 export const finishSnapshot = `
 UPDATE sync_checkpoint
 SET mode = 'delta', version = $2::bigint, delta_to_version = $2::bigint, snapshot_version = NULL, snapshot_cursor = NULL,
-    snapshot_last_key = NULL, delta_cursor = NULL, rows_applied = rows_applied + $3::bigint,
+    snapshot_last_key = NULL, delta_cursor = NULL, rows_applied = rows_applied + $3::bigint, pending_deletes = $5::text,
     last_success_at = now(), last_error = NULL, last_error_at = NULL, updated_at = now()
 WHERE table_name = $1 AND mode = 'snapshot' AND snapshot_cursor IS NOT DISTINCT FROM $4::text`;
+
+// Pending deletes retried while the table had no page: guarded like a page, by the checkpoint it was read with.
+export const savePendingDeletes = `
+UPDATE sync_checkpoint SET pending_deletes = $2::text, updated_at = now()
+WHERE table_name = $1 AND version = $3::bigint AND pending_deletes IS NOT DISTINCT FROM $4::text`;
 
 export const recordTableError = `
 UPDATE sync_checkpoint SET last_error = left($2::text, 2000), last_error_at = now(), updated_at = now()

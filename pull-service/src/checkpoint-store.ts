@@ -20,6 +20,8 @@ export interface Checkpoint {
   snapshotCursor: string | null;
   snapshotLastKey: SyncRow | null;
   rowsApplied: string;
+  /** Keys of rows deleted centrally that local rows still refer to; deleted once nothing refers to them. */
+  pendingDeletes: SyncRow[];
   lastSuccessAt: string | null;
   lastError: string | null;
   lastErrorAt: string | null;
@@ -35,6 +37,7 @@ interface CheckpointRow {
   delta_cursor: string | null;
   delta_to_version: string | null;
   rows_applied: string;
+  pending_deletes: string | null;
   last_success_at: string | Date | null;
   last_error: string | null;
   last_error_at: string | Date | null;
@@ -55,9 +58,9 @@ export async function readCheckpoints(db: Queryable): Promise<Map<string, Checkp
 export async function advanceDelta(
   tx: Queryable,
   from: Checkpoint,
-  to: { version: string; cursor: string | null; toVersion: string; rowsApplied: number },
+  to: { version: string; cursor: string | null; toVersion: string; rowsApplied: number; pendingDeletes: readonly SyncRow[] },
 ): Promise<void> {
-  const params = [from.table, to.version, to.cursor, to.toVersion, String(to.rowsApplied), from.version, from.deltaCursor];
+  const params = [from.table, to.version, to.cursor, to.toVersion, String(to.rowsApplied), from.version, from.deltaCursor, pendingText(to.pendingDeletes)];
   expectOneRow(from.table, await tx.query(SQL[tx.dialect].advanceDelta, params));
 }
 
@@ -73,17 +76,23 @@ export async function startSnapshot(db: Queryable, table: string): Promise<void>
 export async function saveSnapshotPage(
   tx: Queryable,
   from: Checkpoint,
-  to: { snapshotVersion: string; cursor: string; lastKey: SyncRow | null; rowsApplied: number },
+  to: { snapshotVersion: string; cursor: string; lastKey: SyncRow | null; rowsApplied: number; pendingDeletes: readonly SyncRow[] },
 ): Promise<void> {
   const lastKey = to.lastKey === null ? null : JSON.stringify(to.lastKey);
-  const params = [from.table, to.snapshotVersion, to.cursor, lastKey, String(to.rowsApplied), from.snapshotCursor];
+  const params = [from.table, to.snapshotVersion, to.cursor, lastKey, String(to.rowsApplied), from.snapshotCursor, pendingText(to.pendingDeletes)];
   expectOneRow(from.table, await tx.query(SQL[tx.dialect].saveSnapshotPage, params));
 }
 
 /** After the snapshot's last page: back to deltas, from the snapshot's version. */
-export async function finishSnapshot(tx: Queryable, from: Checkpoint, to: { version: string; rowsApplied: number }): Promise<void> {
-  const params = [from.table, to.version, String(to.rowsApplied), from.snapshotCursor];
+export async function finishSnapshot(tx: Queryable, from: Checkpoint, to: { version: string; rowsApplied: number; pendingDeletes: readonly SyncRow[] }): Promise<void> {
+  const params = [from.table, to.version, String(to.rowsApplied), from.snapshotCursor, pendingText(to.pendingDeletes)];
   expectOneRow(from.table, await tx.query(SQL[tx.dialect].finishSnapshot, params));
+}
+
+/** Pending deletes retried outside a page (the table had none): the checkpoint itself does not move. */
+export async function savePendingDeletes(tx: Queryable, from: Checkpoint, pendingDeletes: readonly SyncRow[]): Promise<void> {
+  const params = [from.table, pendingText(pendingDeletes), from.version, pendingText(from.pendingDeletes)];
+  expectOneRow(from.table, await tx.query(SQL[tx.dialect].savePendingDeletes, params));
 }
 
 /** Keeps the checkpoint where it is and says why (stop-table, contract error...). */
@@ -122,10 +131,15 @@ function toCheckpoint(row: CheckpointRow): Checkpoint {
     snapshotCursor: row.snapshot_cursor,
     snapshotLastKey: row.snapshot_last_key === null ? null : (JSON.parse(row.snapshot_last_key) as SyncRow),
     rowsApplied: String(row.rows_applied),
+    pendingDeletes: row.pending_deletes === null ? [] : (JSON.parse(row.pending_deletes) as SyncRow[]),
     lastSuccessAt: isoOrNull(row.last_success_at),
     lastError: row.last_error,
     lastErrorAt: isoOrNull(row.last_error_at),
   };
+}
+
+function pendingText(keys: readonly SyncRow[]): string | null {
+  return keys.length === 0 ? null : JSON.stringify(keys);
 }
 
 function isoOrNull(value: string | Date | null): string | null {

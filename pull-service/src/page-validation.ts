@@ -19,9 +19,10 @@ export function checkChangesPage(plan: TablePlan, page: ChangesPage, since: stri
     const text = describeKey(key);
     if (seen.has(text)) fail(plan, `${where}: key ${text} appears twice in the page`, { key: text });
     seen.add(text);
+    // Change Tracking windows are (since, to], transaction-id windows on PostgreSQL [since, to): both fit here.
     const version = BigInt(change.version);
-    if (version <= BigInt(since) || version > BigInt(page.toVersion)) {
-      fail(plan, `${where}: version ${change.version} is outside the page's window (${since}, ${page.toVersion}]`, { key: text });
+    if (version < BigInt(since) || version > BigInt(page.toVersion)) {
+      fail(plan, `${where}: version ${change.version} is outside the page's window ${since}..${page.toVersion}`, { key: text });
     }
     if (change.op === 'delete') return { op: 'delete', key, version: change.version };
     checkRow(plan, columns, change.row, key, where);

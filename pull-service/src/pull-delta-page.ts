@@ -1,4 +1,5 @@
 import { ContractError } from '@goldpdv/core';
+import { retryPendingDeletes } from './apply-items.js';
 import { applyPage } from './apply-page.js';
 import { advanceDelta, clearDeltaCursor, startSnapshot, type Checkpoint } from './checkpoint-store.js';
 import { checkChangesPage } from './page-validation.js';
@@ -42,7 +43,12 @@ export async function pullDeltaPage(ctx: TableContext, checkpoint: Checkpoint): 
     const unchanged = target.version === checkpoint.version && target.cursor === checkpoint.deltaCursor;
     // Versions move even when this table did not change; a checkpoint left behind would fall out of the server's
     // retention window and force a needless re-initialisation.
-    if (!unchanged) await db.transaction((tx) => advanceDelta(tx, checkpoint, { ...move, rowsApplied: 0 }));
+    if (!unchanged || checkpoint.pendingDeletes.length > 0) {
+      await db.transaction(async (tx) => {
+        const pendingDeletes = await retryPendingDeletes(tx, ctx.sql, checkpoint.pendingDeletes);
+        await advanceDelta(tx, checkpoint, { ...move, rowsApplied: 0, pendingDeletes });
+      });
+    }
     return page.hasMore ? { kind: 'progress', more: true, applied: 0, rejected: [], lag } : { kind: 'idle', lag };
   }
 
@@ -50,10 +56,10 @@ export async function pullDeltaPage(ctx: TableContext, checkpoint: Checkpoint): 
     db,
     plan,
     sql: ctx.sql,
-    page: checked,
+    write: { page: checked, pending: checkpoint.pendingDeletes },
     policy: ctx.policy,
     mayWaitForParents: ctx.mayWaitForParents,
-    advance: (tx, rowsApplied) => advanceDelta(tx, checkpoint, { ...move, rowsApplied }),
+    advance: (tx, rowsApplied, pendingDeletes) => advanceDelta(tx, checkpoint, { ...move, rowsApplied, pendingDeletes }),
   });
   switch (outcome.kind) {
     case 'applied':

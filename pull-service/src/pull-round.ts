@@ -51,7 +51,7 @@ export async function runRound(engine: PullEngine, signal: AbortSignal): Promise
     if (signal.aborted) break;
     if (!engine.board.isDue(plan.table)) continue;
     const checkpoint = checkpoints.get(plan.table)!;
-    engine.board.setMode(plan.table, checkpoint.mode);
+    engine.board.observe(plan.table, checkpoint.mode, checkpoint.pendingDeletes.length);
     const parentsBusy = plan.parents.some((parent) => moving.has(parent) || engine.board.isFailing(parent));
     const context: TableContext = {
       db: engine.db,
@@ -89,6 +89,8 @@ export async function runRound(engine: PullEngine, signal: AbortSignal): Promise
   }
   if (centralAnswered) engine.central.reachable();
   engine.board.publish();
+  // Pending deletes wait for other tables to move; when some did, the next round may finish them.
+  busy ||= moving.size > 0 && [...checkpoints.values()].some((checkpoint) => checkpoint.pendingDeletes.length > 0);
   return { busy, idle: allIdle && !signal.aborted ? idle : null };
 }
 
@@ -104,7 +106,7 @@ async function report(engine: PullEngine, plan: TablePlan, result: StepResult): 
       board.succeeded(plan.table, result.lag);
       return;
     case 'reset':
-      board.setMode(plan.table, 'snapshot');
+      board.observe(plan.table, 'snapshot', 0);
       return;
     case 'waiting':
       board.waiting(plan.table, result.reason);

@@ -1,7 +1,6 @@
 import { ContractError, type Queryable, type SyncRow } from '@goldpdv/core';
 import { applyPage } from './apply-page.js';
 import { finishSnapshot, saveSnapshotPage, startSnapshot, type Checkpoint } from './checkpoint-store.js';
-import type { CheckedPage } from './page-items.js';
 import { checkSnapshotPage } from './page-validation.js';
 import type { StepResult, TableContext } from './table-step.js';
 
@@ -12,9 +11,10 @@ import type { StepResult, TableContext } from './table-step.js';
  * upsert the page, and store the cursor and last key. A crash resumes from the stored cursor. After the last
  * page the table goes back to deltas from the snapshot's version, which replays whatever changed meanwhile.
  *
- * Deleting a local parent row may meet children that still point to it: the delete cascades into pulled
- * children (cascade-delete.ts explains why that is safe), so parents need not wait for their children's own
- * re-initialisation, and tables keep the parents-first order for upserts.
+ * Deleting a local parent row may meet children that still point to it (their own re-initialisation or deltas
+ * have not reached them yet). Such rows are not deleted but deferred: they become the table's pending deletes
+ * (apply-items.ts), deleted once the children have moved. So no table waits for another's re-initialisation,
+ * parents keep going first for upserts, and children's deletes effectively happen before their parents'.
  */
 export async function pullSnapshotPage(ctx: TableContext, checkpoint: Checkpoint): Promise<StepResult> {
   const { db, plan, logger } = ctx;
@@ -31,19 +31,21 @@ export async function pullSnapshotPage(ctx: TableContext, checkpoint: Checkpoint
   if (starting) logger.info({ snapshotVersion: page.snapshotVersion }, 're-initialisation started');
 
   const lower = starting ? null : checkpoint.snapshotLastKey;
-  const pageLast = checked.items.at(-1)?.key ?? null;
+  const keys = checked.items.map((item) => item.key);
+  const pageLast = keys.at(-1) ?? null;
   const outcome = await applyPage({
     db,
     plan,
     sql: ctx.sql,
-    page: checked,
+    // A page with no rows that is not the last says nothing about any range of keys.
+    write: { page: checked, pending: checkpoint.pendingDeletes, stale: page.hasMore && keys.length === 0 ? null : { keys, lower, upper: page.hasMore ? pageLast : null } },
     policy: ctx.policy,
     mayWaitForParents: ctx.mayWaitForParents,
-    prepare: (tx) => deleteRowsGoneCentrally(ctx, tx, checked, lower, page.hasMore ? pageLast : null, page.hasMore),
-    advance: (tx, rowsApplied) =>
+    prepare: (tx) => checkKeyOrder(ctx, tx, lower, keys),
+    advance: (tx, rowsApplied, pendingDeletes) =>
       page.hasMore
-        ? saveSnapshotPage(tx, checkpoint, { snapshotVersion: page.snapshotVersion, cursor: page.nextCursor!, lastKey: pageLast ?? lower, rowsApplied })
-        : finishSnapshot(tx, checkpoint, { version: page.snapshotVersion, rowsApplied }),
+        ? saveSnapshotPage(tx, checkpoint, { snapshotVersion: page.snapshotVersion, cursor: page.nextCursor!, lastKey: pageLast ?? lower, rowsApplied, pendingDeletes })
+        : finishSnapshot(tx, checkpoint, { version: page.snapshotVersion, rowsApplied, pendingDeletes }),
   });
   switch (outcome.kind) {
     case 'applied':
@@ -56,15 +58,6 @@ export async function pullSnapshotPage(ctx: TableContext, checkpoint: Checkpoint
     case 'failed':
       return outcome;
   }
-}
-
-async function deleteRowsGoneCentrally(ctx: TableContext, tx: Queryable, page: CheckedPage, lower: SyncRow | null, upper: SyncRow | null, hasMore: boolean): Promise<void> {
-  const keys = page.items.map((item) => item.key);
-  await checkKeyOrder(ctx, tx, lower, keys);
-  // A page with no rows that is not the last says nothing about any range of keys.
-  if (hasMore && keys.length === 0) return;
-  const params = [JSON.stringify(keys), ...(lower ? [JSON.stringify(lower)] : []), ...(upper ? [JSON.stringify(upper)] : [])];
-  for (const statement of ctx.sql.deleteStale({ lower: lower !== null, upper: upper !== null })) await tx.query(statement, params);
 }
 
 /**

@@ -13,7 +13,7 @@ import { loadTableMapping } from './table-mapping.js';
 import { createTableSql, type TableSql } from './table-sql.js';
 import { TableStatusBoard } from './table-status.js';
 
-type PullContext = DaemonContext<PullEnv & { POLL_INTERVAL_MS: number }>;
+type PullContext = DaemonContext<PullEnv>;
 
 /**
  * The pull worker. At creation it reads and validates the mapping file (a bad file is a ConfigError: exit 2).
@@ -45,7 +45,7 @@ export function createPullWorker({ config, db, logger, health }: PullContext): D
 
   const start = async (): Promise<PullEngine> => {
     const plan = await preparePlan(db, mapping, config.PULL_PAGE_SIZE, board, logger);
-    const sql = new Map<string, TableSql>(plan.tables.map((table) => [table.table, createTableSql(db.dialect, table, plan.childrenOf)]));
+    const sql = new Map<string, TableSql>(plan.tables.map((table) => [table.table, createTableSql(db.dialect, table, plan.referencesTo)]));
     return { db, client, tables: plan.tables, sqlOf: (table) => sql.get(table)!, loggerOf, board, central, policy: config.PULL_REJECT_POLICY };
   };
 

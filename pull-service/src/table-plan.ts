@@ -10,7 +10,7 @@ export interface ColumnPlan {
   local: LocalColumn;
 }
 
-/** A foreign key from a pulled table (child) to another pulled table, in local names. */
+/** A local foreign key that refers to a pulled table, in local names. */
 export interface ChildLink {
   childTable: string;
   childColumns: readonly string[];
@@ -41,8 +41,8 @@ export interface SyncPlan {
   tables: readonly TablePlan[];
   /** Tables that cannot be pulled, with the reason, found before any row moves. */
   problems: readonly PlanProblem[];
-  /** Foreign keys between pulled tables, by parent local table: where a parent's deletes must cascade. */
-  childrenOf(localTable: string): readonly ChildLink[];
+  /** Local foreign keys referring to a pulled table (by its local name): a row they refer to is not deleted yet. */
+  referencesTo(localTable: string): readonly ChildLink[];
   /** Set when local foreign keys contradict dependsOn; the file's order is used. */
   orderWarning: string | null;
 }
@@ -67,15 +67,16 @@ export function buildSyncPlan(dialect: DialectName, mapping: MappingFile, schema
   }
 
   const centralOf = new Map([...planned.values()].map((plan) => [plan.localTable.toLowerCase(), plan.table]));
-  const links = new Map<string, ChildLink[]>();
+  const references = new Map<string, ChildLink[]>();
   const fkParents = new Map<string, Set<string>>();
   for (const key of schema.foreignKeys) {
-    const child = centralOf.get(key.childTable.toLowerCase());
     const parent = centralOf.get(key.parentTable.toLowerCase());
-    if (child === undefined || parent === undefined || child === parent) continue;
+    if (parent === undefined) continue;
+    // Every referring table counts for deletes, pulled or not (a local-only table may refer to a pulled one).
     const parentLocal = planned.get(parent)!.localTable;
-    links.set(parentLocal, [...(links.get(parentLocal) ?? []), { childTable: planned.get(child)!.localTable, childColumns: key.childColumns, parentColumns: key.parentColumns }]);
-    fkParents.set(child, (fkParents.get(child) ?? new Set()).add(parent));
+    references.set(parentLocal, [...(references.get(parentLocal) ?? []), { childTable: key.childTable, childColumns: key.childColumns, parentColumns: key.parentColumns }]);
+    const child = centralOf.get(key.childTable.toLowerCase());
+    if (child !== undefined && child !== parent) fkParents.set(child, (fkParents.get(child) ?? new Set()).add(parent));
   }
 
   const names = [...planned.keys()];
@@ -89,7 +90,7 @@ export function buildSyncPlan(dialect: DialectName, mapping: MappingFile, schema
   } else {
     tables = ordered.order.map((name) => ({ ...planned.get(name)!, parents: withKeys(name).filter((p) => planned.has(p)) }));
   }
-  return { dialect, tables, problems, childrenOf: (localTable) => links.get(localTable) ?? [], orderWarning };
+  return { dialect, tables, problems, referencesTo: (localTable) => references.get(localTable) ?? [], orderWarning };
 }
 
 function planTable(entry: TableMapping, local: LocalTable, defaultPageSize: number, file: string): TablePlan | string {
@@ -118,8 +119,8 @@ function planTable(entry: TableMapping, local: LocalTable, defaultPageSize: numb
       return `keyColumns ${entry.keyColumns.join(', ')} do not match the primary key of "${local.name}" (${keyColumns.map((c) => c.central).join(', ')}) (${where})`;
     }
   }
-  const unsupported = keyColumns.find((column) => column.local.family === null);
-  if (unsupported) return `key column "${unsupported.central}" has the local type ${unsupported.local.dataType}, which cannot be pulled (${where})`;
+  const unsupported = keyColumns.find((column) => column.local.family === null || column.local.family === 'binary' || column.local.family === 'json');
+  if (unsupported) return `key column "${unsupported.central}" has the local type ${unsupported.local.dataType}, which cannot be a pulled key (${where})`;
   return {
     table: entry.table,
     localTable: local.name,

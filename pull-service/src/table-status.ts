@@ -3,6 +3,7 @@ import { fullJitterDelayMs, type BackoffPolicy, type HealthState } from '@goldpd
 
 interface TableState {
   mode: 'delta' | 'snapshot';
+  pendingDeletes: number;
   lag: number | null;
   lastSuccessAt: string | null;
   lastError: string | null;
@@ -30,7 +31,7 @@ export class TableStatusBoard {
   ) {}
 
   track(table: string, mode: 'delta' | 'snapshot', lastSuccessAt: string | null): void {
-    if (!this.states.has(table)) this.states.set(table, { mode, lag: null, lastSuccessAt, lastError: null, failing: null, permanent: false, failures: 0, retryAt: 0, waits: 0 });
+    if (!this.states.has(table)) this.states.set(table, { mode, pendingDeletes: 0, lag: null, lastSuccessAt, lastError: null, failing: null, permanent: false, failures: 0, retryAt: 0, waits: 0 });
     else this.state(table).mode = mode;
   }
 
@@ -77,8 +78,9 @@ export class TableStatusBoard {
     if (state.waits === 1) this.loggerOf(table).info({ reason }, 'page waits for rows of parent tables');
   }
 
-  setMode(table: string, mode: 'delta' | 'snapshot'): void {
-    this.state(table).mode = mode;
+  /** What the table's checkpoint row says at the start of a round. */
+  observe(table: string, mode: 'delta' | 'snapshot', pendingDeletes: number): void {
+    Object.assign(this.state(table), { mode, pendingDeletes });
   }
 
   publish(): void {
@@ -86,6 +88,7 @@ export class TableStatusBoard {
     for (const [table, state] of this.states) {
       this.health.setInfo(`table.${table}.mode`, state.mode);
       this.health.setInfo(`table.${table}.lag`, state.lag);
+      this.health.setInfo(`table.${table}.pendingDeletes`, state.pendingDeletes);
       this.health.setInfo(`table.${table}.lastSuccessAt`, state.lastSuccessAt);
       this.health.setInfo(`table.${table}.lastError`, state.lastError);
       if (state.failing !== null) failing.push(table);

@@ -29,8 +29,8 @@ async function applyProdutos(db: Database, planned: PlannedTable, rows: readonly
     changes: changesOf(rows, options.deletes), hasMore: false, nextCursor: null,
   }, checkpoint.version);
   return applyPage({
-    db, plan: planned.plan, sql: planned.sql, page, policy: options.policy, mayWaitForParents: options.mayWait ?? false,
-    advance: (tx, rowsApplied) => advanceDelta(tx, checkpoint, { version: '8', cursor: null, toVersion: '8', rowsApplied }),
+    db, plan: planned.plan, sql: planned.sql, write: { page, pending: checkpoint.pendingDeletes }, policy: options.policy, mayWaitForParents: options.mayWait ?? false,
+    advance: (tx, rowsApplied, pendingDeletes) => advanceDelta(tx, checkpoint, { version: '8', cursor: null, toVersion: '8', rowsApplied, pendingDeletes }),
   });
 }
 
@@ -115,25 +115,56 @@ describeBackends('a page the database refuses in part', (backend) => {
     expect((await readCheckpoints(t.db)).get('produto')!.version).toBe('0');
   });
 
-  it('tombstones delete in one statement, cascading into local children that are pulled too', async () => {
+  it('tombstones delete set-based; a row still referred to locally is kept as a pending delete until its children move', async () => {
     await applyProdutos(t.db, planned, [1, 2, 3].map((id) => produtoRow(id)), { policy: 'stop-table' });
     const p = (n: number) => (t.db.dialect === 'mssql' ? `@p${n}` : `$${n}`);
     await t.db.query(`INSERT INTO loja (loja_id, nome) VALUES (1, ${p(1)})`, ['Centro']);
     await t.db.query(`INSERT INTO preco_loja (loja_id, produto_id, preco, vigencia_inicio, atualizado_em) VALUES (1, 2, '1.0000', '2026-01-01', '2026-01-01T00:00:00')`);
-    const withChildren = await plannedTable(t.db, 'produto', { tables: [{ table: 'produto' }, { table: 'loja' }, { table: 'preco_loja' }] });
-    const checkpoint = (await readCheckpoints(t.db)).get('produto')!;
-    const page = checkChangesPage(withChildren.plan, {
-      table: 'produto', sinceVersion: checkpoint.version, toVersion: '9', keyColumns: ['produto_id'], columns: [...PRODUTO_COLUMNS],
-      changes: changesOf([], [2, 3, 77], '9'), hasMore: false, nextCursor: null,
-    }, checkpoint.version);
-    const observed = observe(t.db);
-    const outcome = await applyPage({
-      db: observed, plan: withChildren.plan, sql: withChildren.sql, page, policy: 'stop-table', mayWaitForParents: false,
-      advance: (tx, n) => advanceDelta(tx, checkpoint, { version: '9', cursor: null, toVersion: '9', rowsApplied: n }),
-    });
-    expect(outcome).toMatchObject({ kind: 'applied', applied: 3 });
-    expect(observed.statements.filter((sql) => /DELETE/.test(sql))).toHaveLength(2);
+    const deletePage = async (ids: number[], from: string, to: string) => {
+      const checkpoint = (await readCheckpoints(t.db)).get('produto')!;
+      const page = checkChangesPage(planned.plan, {
+        table: 'produto', sinceVersion: from, toVersion: to, keyColumns: ['produto_id'], columns: [...PRODUTO_COLUMNS],
+        changes: changesOf([], ids, to), hasMore: false, nextCursor: null,
+      }, from);
+      const observed = observe(t.db);
+      const outcome = await applyPage({
+        db: observed, plan: planned.plan, sql: planned.sql, write: { page, pending: checkpoint.pendingDeletes }, policy: 'stop-table', mayWaitForParents: false,
+        advance: (tx, n, pendingDeletes) => advanceDelta(tx, checkpoint, { version: to, cursor: null, toVersion: to, rowsApplied: n, pendingDeletes }),
+      });
+      return { outcome, deletes: observed.statements.filter((sql) => /^DELETE/.test(sql)).length };
+    };
+
+    // 2 is still priced locally (its preco_loja delete has not been pulled): kept; 3 goes; 77 was never here.
+    const first = await deletePage([2, 3, 77], '8', '9');
+    expect(first).toMatchObject({ outcome: { kind: 'applied', applied: 3 }, deletes: 1 });
+    expect(await countRows(t.db, 'produto')).toBe(2);
+    expect((await readCheckpoints(t.db)).get('produto')).toMatchObject({ version: '9', pendingDeletes: [{ produto_id: '2' }] });
+
+    // The child moves (its own delete is pulled); the next page of the parent finishes the pending delete.
+    await t.db.query('DELETE FROM preco_loja');
+    await deletePage([], '9', '10');
     expect(await countRows(t.db, 'produto')).toBe(1);
-    expect(await countRows(t.db, 'preco_loja')).toBe(0);
+    expect((await readCheckpoints(t.db)).get('produto')).toMatchObject({ version: '10', pendingDeletes: [] });
+  });
+
+  it('a pending delete is dropped when the same key is upserted again', async () => {
+    await applyProdutos(t.db, planned, [produtoRow(1)], { policy: 'stop-table' });
+    await t.db.query(`INSERT INTO loja (loja_id, nome) VALUES (1, 'Centro')`);
+    await t.db.query(`INSERT INTO preco_loja (loja_id, produto_id, preco, vigencia_inicio, atualizado_em) VALUES (1, 1, '1.0000', '2026-01-01', '2026-01-01T00:00:00')`);
+    const run = async (changes: ReturnType<typeof changesOf>, from: string, to: string) => {
+      const checkpoint = (await readCheckpoints(t.db)).get('produto')!;
+      const page = checkChangesPage(planned.plan, { table: 'produto', sinceVersion: from, toVersion: to, keyColumns: ['produto_id'], columns: [...PRODUTO_COLUMNS], changes, hasMore: false, nextCursor: null }, from);
+      return applyPage({
+        db: t.db, plan: planned.plan, sql: planned.sql, write: { page, pending: checkpoint.pendingDeletes }, policy: 'stop-table', mayWaitForParents: false,
+        advance: (tx, n, pendingDeletes) => advanceDelta(tx, checkpoint, { version: to, cursor: null, toVersion: to, rowsApplied: n, pendingDeletes }),
+      });
+    };
+    await run(changesOf([], [1], '9'), '8', '9');
+    expect((await readCheckpoints(t.db)).get('produto')!.pendingDeletes).toHaveLength(1);
+    await run(changesOf([produtoRow(1, { descricao: 'de volta' })], [], '10'), '9', '10');
+    await t.db.query('DELETE FROM preco_loja');
+    await run([], '10', '11');
+    expect(await countRows(t.db, 'produto')).toBe(1);
+    expect((await readCheckpoints(t.db)).get('produto')!.pendingDeletes).toEqual([]);
   });
 });

@@ -74,8 +74,8 @@ function pageOf(planned: PlannedTable, rows: readonly SyncRow[], since: string, 
 async function applyAndAdvance(db: Database, planned: PlannedTable, page: CheckedPage, to: string) {
   const [checkpoint] = (await readCheckpoints(db)).values();
   return applyPage({
-    db, plan: planned.plan, sql: planned.sql, page, policy: 'stop-table', mayWaitForParents: false,
-    advance: (tx, rowsApplied) => advanceDelta(tx, checkpoint!, { version: to, cursor: null, toVersion: to, rowsApplied }),
+    db, plan: planned.plan, sql: planned.sql, write: { page, pending: [] }, policy: 'stop-table', mayWaitForParents: false,
+    advance: (tx, rowsApplied, pendingDeletes) => advanceDelta(tx, checkpoint!, { version: to, cursor: null, toVersion: to, rowsApplied, pendingDeletes }),
   });
 }
 

@@ -26,7 +26,7 @@ describeBackends('mapping checked against the local database', (backend) => {
     const preco = plan.tables.find((table) => table.table === 'preco_loja')!;
     expect(preco.keyColumns.map((column) => column.central)).toEqual(['loja_id', 'produto_id']);
     expect(preco.parents).toEqual(expect.arrayContaining(['loja', 'produto']));
-    expect(plan.childrenOf('produto').map((link) => link.childTable)).toEqual(['preco_loja']);
+    expect(plan.referencesTo('produto').map((link) => link.childTable)).toEqual(['preco_loja']);
     const produto = plan.tables.find((table) => table.table === 'produto')!;
     expect(produto.columns.get('preco_base')!.local).toMatchObject({ family: 'decimal', precision: 18, scale: 4 });
     expect(produto.columns.get('codigo_barras')!.local).toMatchObject({ family: 'string', maxLength: 14 });

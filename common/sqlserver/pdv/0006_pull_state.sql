@@ -7,6 +7,9 @@
 -- snapshot_last_key: the last key applied by a re-initialisation, as JSON. Each snapshot page deletes the local
 -- rows between the previous page's last key and its own that it does not contain; after a restart the next
 -- page needs that lower bound, which the server's opaque cursor does not give.
+-- pending_deletes: keys (JSON array) of rows deleted centrally that local rows still refer to. They are kept
+-- until the referring rows (children) have been pulled past them, then deleted; an upsert of the same key
+-- cancels them. Stored with the checkpoint, so a crash never loses or replays one.
 
 IF COL_LENGTH(N'dbo.sync_checkpoint', N'delta_cursor') IS NULL
     ALTER TABLE dbo.sync_checkpoint ADD delta_cursor nvarchar(max) NULL;
@@ -18,6 +21,10 @@ GO
 
 IF COL_LENGTH(N'dbo.sync_checkpoint', N'snapshot_last_key') IS NULL
     ALTER TABLE dbo.sync_checkpoint ADD snapshot_last_key nvarchar(max) NULL;
+GO
+
+IF COL_LENGTH(N'dbo.sync_checkpoint', N'pending_deletes') IS NULL
+    ALTER TABLE dbo.sync_checkpoint ADD pending_deletes nvarchar(max) NULL;
 GO
 
 -- A table held by PULL_REJECT_POLICY=stop-table meets its bad rows again on every attempt; they are recorded

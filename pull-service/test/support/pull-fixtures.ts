@@ -38,7 +38,7 @@ export async function plannedTable(db: Database, table: string, mapping: unknown
   const sync = await planFor(db, mapping);
   const plan = sync.tables.find((candidate) => candidate.table === table);
   if (!plan) throw new Error(`no plan for ${table}: ${JSON.stringify(sync.problems)}`);
-  return { plan, sql: createTableSql(db.dialect, plan, sync.childrenOf) };
+  return { plan, sql: createTableSql(db.dialect, plan, sync.referencesTo) };
 }
 
 /** A logger writing JSON lines into memory, and the lines parsed. */
