@@ -5,10 +5,12 @@ import type { Queryable } from '@goldpdv/core';
  * and CHANGE_TRACKING_CURRENT_VERSION() is a settled upper bound by itself. A window is (since, to], with
  * Microsoft's meaning of a last synchronisation version: every change up to and including it was applied.
  *
- * Both values are read first in the SNAPSHOT transaction, in the order Microsoft documents (validate, then take
- * the version for next time, then read CHANGETABLE). Changes committed after the current version was taken
- * are cut off by `SYS_CHANGE_VERSION <= @to` and served by the next window. Versions are bigint; they travel
- * as varchar so that the driver never turns them into JS numbers.
+ * Both values are read by the first statement of the SNAPSHOT transaction, before CHANGETABLE, as Microsoft
+ * documents for consistent results (validate the checkpoint and take the version for next time, then read the
+ * changes, all in one snapshot transaction, so the cleanup cannot remove changes between the check and the
+ * read). Changes committed after the current version was taken are cut off by `SYS_CHANGE_VERSION <= @to`
+ * and served by the next window. Versions are bigint; they travel as varchar so that the driver never turns
+ * them into JS numbers.
  */
 export const WINDOW_STATE_SQL = `
 SELECT CONVERT(varchar(20), CHANGE_TRACKING_CURRENT_VERSION()) AS current_version,
