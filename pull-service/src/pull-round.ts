@@ -46,6 +46,7 @@ export async function runRound(engine: PullEngine, signal: AbortSignal): Promise
   let allIdle = true;
   let busy = false;
   let centralAnswered = false;
+  let centralUnavailable = false;
 
   for (const plan of engine.tables) {
     if (signal.aborted) break;
@@ -70,6 +71,7 @@ export async function runRound(engine: PullEngine, signal: AbortSignal): Promise
     } catch (error) {
       if (signal.aborted) break;
       if (error instanceof CentralUnavailable) {
+        centralUnavailable = true;
         engine.central.unavailable(error.message);
         engine.board.postponed(plan.table, error.context.retryAfterMs as number | null);
         allIdle = false;
@@ -87,7 +89,7 @@ export async function runRound(engine: PullEngine, signal: AbortSignal): Promise
     busy ||= (result.kind === 'progress' && result.more) || result.kind === 'reset' || (result.kind === 'waiting' && parentsBusy);
     await report(engine, plan, result);
   }
-  if (centralAnswered) engine.central.reachable();
+  if (centralAnswered && !centralUnavailable) engine.central.reachable();
   engine.board.publish();
   // Pending deletes wait for other tables to move; when some did, the next round may finish them.
   busy ||= moving.size > 0 && [...checkpoints.values()].some((checkpoint) => checkpoint.pendingDeletes.length > 0);

@@ -7,7 +7,7 @@ import type { Database, Queryable } from '@goldpdv/core';
  */
 export interface ObservedDatabase extends Database {
   statements: string[];
-  beforeStatement: ((sql: string) => void) | null;
+  beforeStatement: ((sql: string, params: readonly unknown[]) => void) | null;
 }
 
 export function observe(inner: Database): ObservedDatabase {
@@ -17,7 +17,7 @@ export function observe(inner: Database): ObservedDatabase {
     dialect: inner.dialect,
     query(sql, params) {
       observed.statements.push(sql);
-      observed.beforeStatement?.(sql);
+      observed.beforeStatement?.(sql, params ?? []);
       return inner.query(sql, params);
     },
     executeScript: (sql) => inner.executeScript(sql),
@@ -30,7 +30,7 @@ export function observe(inner: Database): ObservedDatabase {
     dialect: tx.dialect,
     query(sql, params) {
       observed.statements.push(sql);
-      observed.beforeStatement?.(sql);
+      observed.beforeStatement?.(sql, params ?? []);
       return tx.query(sql, params);
     },
     executeScript: (sql) => tx.executeScript(sql),
