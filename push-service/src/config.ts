@@ -27,8 +27,12 @@ export const pushEnv = {
   PUSH_BACKOFF_BASE_MS: envInt(1, 3_600_000).default(1_000),
   /** Upper bound of the wait between two attempts of one event. */
   PUSH_BACKOFF_CAP_MS: envInt(1, 86_400_000).default(300_000),
-  /** A row claimed this many times without ever reaching a result (the worker died on it) is set aside. */
-  PUSH_POISON_CLAIM_LIMIT: envInt(2, 1_000).default(5),
+  /**
+   * A row claimed this many times without ever reaching a result (the worker died holding it) is set aside.
+   * Each such claim takes a smaller batch (a quarter, a sixteenth, then alone), so with the default of 6 the row
+   * has killed the worker twice while sent alone.
+   */
+  PUSH_POISON_CLAIM_LIMIT: envInt(2, 1_000).default(6),
   /** Sent rows are kept this long for audit, then deleted in batches. */
   PUSH_RETENTION_HOURS: envInt(1, 24 * 3_650).default(24 * 7),
   PUSH_RETENTION_BATCH: envInt(1, 100_000).default(1_000),

@@ -61,16 +61,33 @@ describeBackends('outbox store', (backend) => {
     expect(await countRows(t.db, 'sync_outbox', 'sent_at IS NULL')).toBe(0);
   });
 
-  it('reclaims rows whose lease expired, one at a time, and counts the unfinished claims', async () => {
+  it('reclaims rows whose lease expired in shrinking batches, and counts the unfinished claims', async () => {
+    const events = makeEvents(40, 1);
+    await insertOutboxEvents(t.db, events);
+    const expire = () => t.db.query('UPDATE sync_outbox SET lease_until = NULL WHERE sent_at IS NULL');
+    const first = await claim('dead-worker', 32);
+    expect(first).toHaveLength(32);
+    expect(await claim('other', 32)).toHaveLength(0);
+    await expire();
+    // The head was held by a worker that never finished: a quarter of the batch, then a sixteenth, then alone.
+    const sizes: number[] = [];
+    for (let round = 0; round < 4; round++) {
+      const again = await claim('dead-worker', 32);
+      sizes.push(again.length);
+      expect(again[0]!.eventId).toBe(events[0]!.eventId);
+      expect(again[0]!.claimCount).toBe(round + 2);
+      await expire();
+    }
+    expect(sizes).toEqual([8, 2, 1, 1]);
+  });
+
+  it('a lease still running is never taken over', async () => {
     await insertOutboxEvents(t.db, makeEvents(3, 1));
-    const first = await claim('dead-worker', 10, 1_000);
-    expect(first).toHaveLength(3);
-    expect(await claim('other', 10)).toHaveLength(0);
+    expect(await claim('a', 10, 1_000)).toHaveLength(3);
+    expect(await claim('b', 10)).toHaveLength(0);
     await new Promise((r) => setTimeout(r, 1_300));
-    const again = await claim('other', 10);
-    // The head was held by a worker that never finished: it goes alone.
-    expect(again.map((r) => r.eventId)).toEqual([first[0]!.eventId]);
-    expect(again[0]!.claimCount).toBe(2);
+    // Expired: taken over, as a quarter of the batch (10 / 4 = 2 rows), each now claimed twice.
+    expect((await claim('b', 10)).map((r) => r.claimCount)).toEqual([2, 2]);
   });
 
   it('keeps a retry schedule on the row and does not claim it before it is due', async () => {

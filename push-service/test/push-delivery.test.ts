@@ -47,12 +47,13 @@ describeBackends('push delivery end to end', (backend) => {
     expect(new Set(attempts).size).toBe(10_000);
     // A clean stop leaves no lease behind.
     expect(await countRows(rig.pdv.db, 'sync_outbox', 'lease_owner IS NOT NULL')).toBe(0);
-  });
+  }, 300_000);
 
   it('two push-service instances on one outbox make exactly one POST attempt per event', async () => {
-    await insertOutboxEvents(rig.pdv.db, makeEvents(3_000, 40));
-    const a = rig.startPush({ PUSH_BATCH_SIZE: '100', ...NO_FAULT_TIMEOUTS });
-    const b = rig.startPush({ PUSH_BATCH_SIZE: '100', ...NO_FAULT_TIMEOUTS });
+    // More streams than a batch holds, so that one instance's claim always leaves streams for the other.
+    await insertOutboxEvents(rig.pdv.db, makeEvents(3_000, 300));
+    const a = rig.startPush({ PUSH_BATCH_SIZE: '50', ...NO_FAULT_TIMEOUTS });
+    const b = rig.startPush({ PUSH_BATCH_SIZE: '50', ...NO_FAULT_TIMEOUTS });
     await rig.waitDrained(180_000);
     await Promise.all([stopGracefully(a), stopGracefully(b)]);
     const attempts = rig.proxy.requests.flatMap(eventIdsOf);
@@ -63,5 +64,5 @@ describeBackends('push delivery end to end', (backend) => {
     const sentBy = [a, b].map((daemon) => Number(/"sentTotal":(\d+)[^\n]*"msg":"push totals"/.exec(daemon.stdout())?.[1] ?? -1));
     expect(sentBy.every((n) => n > 0)).toBe(true);
     expect(sentBy[0]! + sentBy[1]!).toBe(3_000);
-  });
+  }, 300_000);
 });

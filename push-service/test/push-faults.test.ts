@@ -49,7 +49,7 @@ describeBackends('push under network faults', (backend) => {
       expect(gap).toBeGreaterThanOrEqual(Number(header.retryAfter) * 1_000 - 50);
     });
     expect(gaps.length).toBeGreaterThanOrEqual(4);
-  });
+  }, 240_000);
 
   it('sets aside a 422 conflict, a 400 and an invalid payload with their reasons, keeps the rest flowing, and delivers them after a fix and a redrive', async () => {
     const events = makeEvents(300, 5);
@@ -86,5 +86,5 @@ describeBackends('push under network faults', (backend) => {
     await rig.waitDrained(60_000, 0);
     expect(await rig.inboxCount()).toBe(300);
     expect(await stopGracefully(push)).toBe(0);
-  });
+  }, 240_000);
 });

@@ -9,7 +9,7 @@ const OUTPUT_COLUMNS = `inserted.outbox_id, LOWER(CONVERT(varchar(36), inserted.
 
 /**
  * Same rules as the PostgreSQL claim: the stream's head decides, heads are locked with UPDLOCK + READPAST so
- * two workers skip each other's streams, a head claimed before without a result goes alone. Must run inside a
+ * two workers skip each other's streams, a head claimed before without a result takes a shrinking prefix. Must run inside a
  * transaction so that the head locks are held until the lease is written.
  */
 export const claimBatch = `DECLARE @now datetime2(3) = SYSUTCDATETIME();
@@ -30,7 +30,8 @@ JOIN (
   SELECT TOP (@p3) r.outbox_id
   FROM @heads AS c
   CROSS APPLY (
-    SELECT TOP (CASE WHEN c.claim_count > 0 THEN 1 ELSE @p3 END) s.outbox_id
+    SELECT TOP (CASE c.claim_count WHEN 0 THEN @p3 WHEN 1 THEN (CASE WHEN @p3 / 4 > 1 THEN @p3 / 4 ELSE 1 END)
+      WHEN 2 THEN (CASE WHEN @p3 / 16 > 1 THEN @p3 / 16 ELSE 1 END) ELSE 1 END) s.outbox_id
     FROM dbo.sync_outbox AS s
     WHERE s.stream_key = c.stream_key AND s.sent_at IS NULL
     ORDER BY s.outbox_id

@@ -41,13 +41,13 @@ export class UnisolatedHandlerFailure extends Error {
 export async function storeEvents(context: StoreContext, events: readonly ValidEvent[]): Promise<Map<string, ItemOutcome>> {
   const { tx, sql, pdv } = context;
   await sql.begin(tx, context.lockTimeoutMs);
-  // One key order for every request, so that two requests sharing events lock them in the same order and wait
-  // for each other instead of deadlocking.
-  const byKey = [...events].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  // Request order, not key order: the inbox's arrival order is the audit trail of each stream's FIFO. Two
+  // requests sharing events arise only when a lease expired mid-send; should they lock each other in opposite
+  // orders, PostgreSQL and SQL Server detect the deadlock, one request answers 503 and its client retries.
   const outcomes = new Map<string, ItemOutcome>();
-  const inserted = await insertWithLockFallback(context, byKey, outcomes);
+  const inserted = await insertWithLockFallback(context, events, outcomes);
 
-  const seenBefore = byKey.filter((event) => !inserted.has(event.key) && !outcomes.has(event.key));
+  const seenBefore = events.filter((event) => !inserted.has(event.key) && !outcomes.has(event.key));
   if (seenBefore.length > 0) {
     const stored = new Map((await sql.readStored(tx, pdv.pdvId, seenBefore.map((e) => e.key))).map((row) => [row.key, row]));
     for (const event of seenBefore) {
