@@ -60,15 +60,16 @@ async function applyAll(target: Target, role: Role): Promise<void> {
 
 const CATALOG = ['categoria', 'produto', 'loja', 'preco_loja', 'cliente', 'forma_pagamento', 'operador'];
 const TABLES: Record<Role, string[]> = {
-  central: [...CATALOG, 'sync_change_log', 'sync_change_tracking', 'sync_settings', 'sync_pdv', 'sync_inbox'],
+  central: [...CATALOG, 'sync_change_log', 'sync_change_tracking', 'sync_settings', 'sync_pdv', 'sync_inbox',
+    'venda_central', 'venda_item_central', 'venda_pagamento_central', 'caixa_movimento_central'],
   pdv: [...CATALOG, 'caixa_sessao', 'caixa_movimento', 'venda', 'venda_item', 'venda_pagamento',
-    'sync_outbox', 'sync_dead_letter', 'sync_checkpoint', 'sync_rejected_row'],
+    'sync_outbox', 'sync_dead_letter', 'sync_checkpoint', 'sync_rejected_row', 'nfe_documento'],
 };
 const CATALOG_FKS = ['preco_loja -> loja', 'preco_loja -> produto', 'produto -> categoria'];
 const FKS: Record<Role, string[]> = {
-  central: [...CATALOG_FKS, 'sync_pdv -> loja'],
+  central: [...CATALOG_FKS, 'sync_pdv -> loja', 'venda_item_central -> venda_central', 'venda_pagamento_central -> venda_central'],
   // Sales reference only each other: a sale outlives a product deleted centrally.
-  pdv: [...CATALOG_FKS, 'caixa_movimento -> caixa_sessao', 'venda -> caixa_sessao', 'venda_item -> venda', 'venda_pagamento -> venda'],
+  pdv: [...CATALOG_FKS, 'caixa_movimento -> caixa_sessao', 'venda -> caixa_sessao', 'venda_item -> venda', 'venda_pagamento -> venda', 'nfe_documento -> venda'],
 };
 
 interface Column { name: string; type: string; not_null: boolean }
@@ -106,6 +107,10 @@ async function sqlServerTables(role: Role): Promise<Map<string, Column[]>> {
         .filter(([, name]) => name!.toUpperCase() !== 'CONSTRAINT')
         .map(([, name, type, rest]) => ({ name: name!, type: postgresTypeFor(type!), not_null: /\bNOT NULL\b|PRIMARY KEY/.test(rest!) }));
       tables.set(table!, columns);
+    }
+    // Later scripts add columns to existing tables: ALTER TABLE dbo.t ADD c type ... (one column per statement).
+    for (const [, table, name, type, rest] of text.matchAll(/ALTER TABLE dbo\.(\w+) ADD (\w+) (\w+(?:\([^)]*\))?)(.*)/g)) {
+      tables.get(table!)?.push({ name: name!, type: postgresTypeFor(type!), not_null: /\bNOT NULL\b/.test(rest!) });
     }
   }
   return tables;
