@@ -86,19 +86,19 @@ export async function runRound(engine: PullEngine, signal: AbortSignal): Promise
     allIdle &&= result.kind === 'idle';
     if (result.kind === 'idle') idle.push({ table: plan.table, checkpoint });
     if (result.kind === 'progress' || result.kind === 'reset') moving.add(plan.table);
-    busy ||= (result.kind === 'progress' && result.more) || result.kind === 'reset' || (result.kind === 'waiting' && parentsBusy);
+    // After any progress the next round starts at once: more may be waiting, and only an all-idle round long-polls.
+    busy ||= result.kind === 'progress' || result.kind === 'reset' || (result.kind === 'waiting' && parentsBusy);
     await report(engine, plan, result);
   }
   if (centralAnswered && !centralUnavailable) engine.central.reachable();
   engine.board.publish();
-  // Pending deletes wait for other tables to move; when some did, the next round may finish them.
-  busy ||= moving.size > 0 && [...checkpoints.values()].some((checkpoint) => checkpoint.pendingDeletes.length > 0);
   return { busy, idle: allIdle && !signal.aborted ? idle : null };
 }
 
 async function report(engine: PullEngine, plan: TablePlan, result: StepResult): Promise<void> {
   const { board } = engine;
   const logger = engine.loggerOf(plan.table);
+  logger.trace({ step: result.kind }, 'table step done');
   switch (result.kind) {
     case 'idle':
       board.succeeded(plan.table, result.lag);

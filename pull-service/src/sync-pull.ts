@@ -76,8 +76,11 @@ export function createPullWorker({ config, db, logger, health }: PullContext): D
       engine ??= await start();
       if (!servedTablesChecked) await checkServedTables(engine, signal);
       const round = await runRound(engine, signal);
+      logger.trace({ busy: round.busy, idle: round.idle?.map((entry) => entry.table) ?? null }, 'round done');
       if (round.busy || round.idle === null || config.PULL_LONG_POLL_MS === 0 || signal.aborted) return { busy: round.busy };
+      const started = Date.now();
       const waited = await waitForChanges(client, round.idle, config.PULL_LONG_POLL_MS, signal);
+      logger.debug({ outcome: waited.kind, table: waited.kind === 'changes' ? waited.table : undefined, ms: Date.now() - started }, 'long-poll ended');
       if (waited.kind === 'error') {
         if (waited.error instanceof CentralUnavailable) central.unavailable(waited.error.message);
         else logger.warn({ err: waited.error }, 'long-poll failed');

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import type { DaemonWorker } from '@goldpdv/core';
 import { describeBackends, type TestDatabase } from '../../packages/core/test/support/backends.js';
@@ -103,4 +104,47 @@ describeBackends('pull end to end against the central API', (backend) => {
     await syncUntilIdle();
     await expectReplica();
   });
+
+  it('long-polls once every table is idle: a central change shows up locally within a fraction of the poll interval', async () => {
+    await insertCatalog(central, 3);
+    const polling = createPullWorker({
+      config: workerConfig({ CENTRAL_API_URL: central.url, PULL_TABLES_FILE: BUNDLED_TABLES_FILE, PULL_LONG_POLL_MS: 10_000 }),
+      db: local.db,
+      logger: logs.sync.logger,
+      health,
+    });
+    const stop = new AbortController();
+    // The daemon's loop, with a poll interval far longer than what the test tolerates: only long-poll can win.
+    const loop = (async () => {
+      while (!stop.signal.aborted) {
+        const outcome = await polling.runCycle(stop.signal);
+        if (!outcome?.busy) await sleep(5_000, undefined, { signal: stop.signal }).catch(() => {});
+      }
+    })();
+    try {
+      await waitUntil(async () => (await countRows(local.db, 'produto')) === 3);
+      for (const id of [10, 11, 12]) {
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        const started = Date.now();
+        await insertProduto(central, id);
+        await waitUntil(async () => (await countRows(local.db, 'produto')) === id - 6);
+        expect(Date.now() - started).toBeLessThan(2_000);
+      }
+    } finally {
+      const stopping = Date.now();
+      stop.abort();
+      await loop;
+      // A long-poll in flight is abandoned at once on shutdown.
+      expect(Date.now() - stopping).toBeLessThan(2_000);
+      await polling.stop?.();
+    }
+  });
 });
+
+async function waitUntil(probe: () => Promise<boolean>, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await probe())) {
+    if (Date.now() > deadline) throw new Error('timed out');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}

@@ -50,7 +50,7 @@ export function memoryLogger(): { sync: SyncLogger; lines: () => Record<string, 
       done();
     },
   });
-  const sync = createLogger('pull-service', { level: 'debug', dir: null, fileMaxSize: '10m', fileFrequency: 'daily', fileCount: 1, pretty: false }, { destination, base: { pdvId: 'loja01-pdv01' } });
+  const sync = createLogger('pull-service', { level: 'trace', dir: null, fileMaxSize: '10m', fileFrequency: 'daily', fileCount: 1, pretty: false }, { destination, base: { pdvId: 'loja01-pdv01' } });
   return { sync, lines: () => text.map((line) => JSON.parse(line) as Record<string, unknown>) };
 }
 

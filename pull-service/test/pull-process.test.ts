@@ -1,0 +1,95 @@
+import { afterEach, beforeEach, expect, it } from 'vitest';
+import { describeBackends, type TestDatabase } from '../../packages/core/test/support/backends.js';
+import { DAEMON_ENTRY, spawnDaemon, waitFor, type SpawnedDaemon } from '../../packages/core/test/support/spawn-daemon.js';
+import { readCheckpoints } from '../src/checkpoint-store.js';
+import { dumpTable, expectSameCatalog, insertCatalog } from './support/catalog-data.js';
+import { PDV, startCentral, type CentralRig } from './support/central-rig.js';
+import { countRows, createPdvDatabase } from './support/pull-fixtures.js';
+
+const PRODUTOS = 3_000;
+
+/**
+ * The built daemon as a real child process, killed with SIGKILL in the middle of a re-initialisation. The
+ * local database must be a server both the child and the test can use, hence PostgreSQL only.
+ */
+describeBackends(
+  'pull-service process killed during a re-initialisation',
+  (backend) => {
+    let central: CentralRig;
+    let local: TestDatabase;
+    const children: SpawnedDaemon[] = [];
+
+    beforeEach(async () => {
+      central = await startCentral(backend);
+      local = await createPdvDatabase(backend);
+    });
+    afterEach(async () => {
+      for (const child of children.splice(0)) {
+        child.child.kill('SIGKILL');
+        await child.exited;
+      }
+      await local.dispose();
+      await central.close();
+    });
+
+    const start = (): SpawnedDaemon => {
+      const child = spawnDaemon(DAEMON_ENTRY['pull-service'], {
+        PDV_ID: PDV.pdvId,
+        CENTRAL_API_URL: central.url,
+        CENTRAL_API_TOKEN: PDV.token,
+        DB_URL: local.url!,
+        HEALTH_PORT: '0',
+        HEALTH_HOST: '127.0.0.1',
+        START_JITTER_MS: '0',
+        POLL_INTERVAL_MS: '100',
+        PULL_PAGE_SIZE: '20',
+        PULL_LONG_POLL_MS: '2000',
+        PULL_RETRY_BASE_MS: '50',
+        PULL_RETRY_CAP_MS: '500',
+      });
+      children.push(child);
+      return child;
+    };
+    const produto = async () => (await readCheckpoints(local.db)).get('produto');
+
+    it('SIGKILL mid-snapshot: the restarted process resumes from the stored cursor and ends equal to central, each row applied once', async () => {
+      await insertCatalog(central, 0);
+      await central.exec(
+        `INSERT INTO produto (produto_id, codigo_barras, descricao, categoria_id, unidade, preco_base, criado_em, atualizado_em)
+         SELECT g, (7890000000000 + g)::text, 'Produto ' || g || ' ação', 1 + g % 3, 'UN', (g * 1.25)::numeric(18,4), '2026-01-01T08:00:00.5', '2026-01-01T08:00:00+00'
+         FROM generate_series(1, ${PRODUTOS}) AS g`,
+      );
+      const first = start();
+      await waitFor(async () => (await produto())?.version !== '0' && (await countRows(local.db, 'produto')) === PRODUTOS, 60_000, 'the first sync');
+      const appliedBefore = BigInt((await produto())!.rowsApplied);
+
+      // Offline for long: every 7th product is deleted centrally, then retention drops the change log.
+      await central.exec('DELETE FROM produto WHERE produto_id % 7 = 0');
+      await central.forceRetention();
+      const midway = await waitFor(async () => {
+        const checkpoint = await produto();
+        return checkpoint?.mode === 'snapshot' && checkpoint.snapshotCursor !== null && BigInt(checkpoint.rowsApplied) - appliedBefore >= 400n ? checkpoint : null;
+      }, 60_000, 'a re-initialisation well under way');
+      first.child.kill('SIGKILL');
+      expect((await first.exited).signal).toBe('SIGKILL');
+
+      const afterKill = (await produto())!;
+      expect(afterKill.mode).toBe('snapshot');
+      expect(afterKill.snapshotCursor).not.toBeNull();
+      expect(BigInt(afterKill.rowsApplied)).toBeGreaterThanOrEqual(BigInt(midway.rowsApplied));
+      const centralCount = (await dumpTable(central.db, 'produto')).length;
+      expect(BigInt(afterKill.rowsApplied) - appliedBefore).toBeLessThan(BigInt(centralCount));
+
+      const second = start();
+      await waitFor(async () => (await produto())?.mode === 'delta' && (await countRows(local.db, 'produto')) === centralCount, 60_000, 'the resumed re-initialisation');
+      await expectSameCatalog(central.db, local.db, PDV.lojaId, (actual, expected, table) => expect(actual, table).toEqual(expected));
+      // Resumed, not restarted: the pages committed before the kill were not applied a second time.
+      expect(BigInt((await produto())!.rowsApplied) - appliedBefore).toBe(BigInt(centralCount));
+      const lines = second.stdout().trim().split('\n').map((line) => JSON.parse(line) as { msg: string; level: string; table?: string });
+      expect(lines.some((line) => line.msg === 're-initialisation started')).toBe(false);
+      expect(lines.some((line) => line.msg === 're-initialisation finished; back to deltas' && line.table === 'produto')).toBe(true);
+      expect(lines.filter((line) => line.level === 'error')).toEqual([]);
+    });
+  },
+  ['postgres'],
+);
