@@ -3,6 +3,7 @@ import { databaseEnv, envInt, logEnv, MAX_EVENTS_PER_BATCH, processEnv, SECRET_V
 import { parseEventHandlers } from './ingest/event-handlers.js';
 import type { ParseResult } from './parse-result.js';
 import { parsePdvTokens } from './pdv/pdv-tokens.js';
+import { deltasEnv } from './deltas/index.js';
 
 export const SERVICE_NAME = 'central-api';
 
@@ -45,6 +46,8 @@ export const centralEnv = {
   RETRY_AFTER_SECONDS: envInt(1, 3_600).default(5),
   /** Demo and development only: pdvId:lojaId:token,... registered (sha256 of the token) in sync_pdv at start. */
   PDV_TOKENS: parsed(parsePdvTokens),
+  /** The pull side: row filters, long-poll bounds, change-log retention. */
+  ...deltasEnv,
 };
 
 export const centralEnvSchema = z.object(centralEnv);

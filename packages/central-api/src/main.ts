@@ -7,12 +7,12 @@ import {
   describeDatabase,
   exitOnConfigError,
   loadConfigOrExit,
+  logSettingsFromEnv,
   openDatabase,
   type DatabaseSettings,
 } from '@goldpdv/core';
 import { startCentralApi } from './app.js';
 import { CENTRAL_SECRET_VARIABLES, centralEnvSchema, SERVICE_NAME, secretValues } from './config.js';
-import { logSettingsFromConfig } from './logger.js';
 
 // Of the shutdown bound, the share given to in-flight requests; the rest closes the pool and flushes the logs.
 const DRAIN_SHARE = 0.6;
@@ -27,7 +27,7 @@ async function main(): Promise<void> {
     throw error;
   }
 
-  const syncLogger = createLogger(SERVICE_NAME, logSettingsFromConfig(config), { secrets: secretValues(config) });
+  const syncLogger = createLogger(SERVICE_NAME, logSettingsFromEnv(config), { secrets: secretValues(config) });
   const logger = syncLogger.logger;
   const shutdown = createShutdown({ logger, timeoutMs: config.SHUTDOWN_TIMEOUT_MS });
   shutdown.register('logger', async () => {

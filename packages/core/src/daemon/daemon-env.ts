@@ -19,7 +19,10 @@ export const daemonEnv = {
 
 export type DaemonEnv = z.infer<z.ZodObject<typeof daemonEnv>>;
 
-export function logSettingsFromEnv(env: DaemonEnv): LogSettings {
+/** The LOG_* variables alone, so that any process (daemon or API) can turn them into log settings. */
+export type LogEnv = z.infer<z.ZodObject<typeof logEnv>>;
+
+export function logSettingsFromEnv(env: LogEnv): LogSettings {
   const frequency = env.LOG_FILE_FREQUENCY;
   return {
     level: env.LOG_LEVEL,
