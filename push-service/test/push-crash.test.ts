@@ -21,7 +21,7 @@ describeBackends('push-service killed with SIGKILL', (backend) => {
 
   // Embedded PGlite serialises every connection, which makes each restart and recovery slow; it gets a lighter
   // run of the same scenario, and the server the full one (5,000 events, 20 kills).
-  const scale = backend.name === 'pglite' && !process.env.FULL ? { events: 1_000, kills: 5 } : { events: 5_000, kills: 20 };
+  const scale = backend.name === 'pglite' ? { events: 1_000, kills: 5 } : { events: 5_000, kills: 20 };
 
   it(`loses nothing and duplicates nothing while push-service is killed at random moments (${scale.kills} times, ${scale.events} events)`, async () => {
     const rig = current();

@@ -45,7 +45,8 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
       const target = new URL(url);
       const raw = Buffer.from(body, 'utf8');
       const compress = raw.length >= options.gzipMinBytes;
-      const payload = compress ? await gzipAsync(raw) : raw;
+      // Level 1: most of the saving on JSON for a fraction of the CPU of the default level.
+      const payload = compress ? await gzipAsync(raw, { level: 1 }) : raw;
       const requestHeaders: Record<string, string> = {
         'content-type': 'application/json',
         'accept-encoding': 'gzip',

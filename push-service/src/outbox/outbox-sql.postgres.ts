@@ -14,11 +14,18 @@ const ROW_COLUMNS = 'outbox_id, event_id, event_type, stream_key, payload, creat
  * `sent_at IS NULL` is repeated on the locked relation because a row sent after this statement's snapshot
  * is re-checked against its newest version only on the locking level.
  */
-export const claimBatch = `WITH heads AS (
-  SELECT DISTINCT ON (stream_key) outbox_id
-  FROM sync_outbox
-  WHERE sent_at IS NULL
-  ORDER BY stream_key, outbox_id
+export const claimBatch = `WITH RECURSIVE heads AS (
+  -- A skip scan of ix_sync_outbox_stream: one index probe per stream instead of reading the whole backlog.
+  (SELECT stream_key, outbox_id FROM sync_outbox WHERE sent_at IS NULL ORDER BY stream_key, outbox_id LIMIT 1)
+  UNION ALL
+  SELECT next.stream_key, next.outbox_id
+  FROM heads h
+  CROSS JOIN LATERAL (
+    SELECT s.stream_key, s.outbox_id FROM sync_outbox s
+    WHERE s.sent_at IS NULL AND s.stream_key > h.stream_key
+    ORDER BY s.stream_key, s.outbox_id
+    LIMIT 1
+  ) next
 ), due AS (
   SELECT o.outbox_id, o.stream_key, o.claim_count
   FROM sync_outbox o
@@ -29,15 +36,19 @@ export const claimBatch = `WITH heads AS (
   ORDER BY o.next_attempt_at, o.outbox_id
   LIMIT $3
   FOR UPDATE OF o SKIP LOCKED
+), shares AS (
+  -- Each due stream gets an equal share of the batch: streams progress side by side, and no stream's prefix is
+  -- read further than the batch can hold.
+  SELECT due.*, CEIL($3::numeric / COUNT(*) OVER ())::int AS fair_share FROM due
 ), picked AS (
   SELECT r.outbox_id
-  FROM due d
+  FROM shares d
   CROSS JOIN LATERAL (
     SELECT s.outbox_id
     FROM sync_outbox s
     WHERE s.stream_key = d.stream_key AND s.sent_at IS NULL
     ORDER BY s.outbox_id
-    LIMIT CASE d.claim_count WHEN 0 THEN $3 WHEN 1 THEN GREATEST($3 / 4, 1) WHEN 2 THEN GREATEST($3 / 16, 1) ELSE 1 END
+    LIMIT CASE d.claim_count WHEN 0 THEN d.fair_share WHEN 1 THEN GREATEST(d.fair_share / 4, 1) WHEN 2 THEN GREATEST(d.fair_share / 16, 1) ELSE 1 END
   ) r
   ORDER BY r.outbox_id
   LIMIT $3
