@@ -12,9 +12,11 @@ import { lagOf, type StepResult, type TableContext } from './table-step.js';
  */
 export async function pullDeltaPage(ctx: TableContext, checkpoint: Checkpoint): Promise<StepResult> {
   const { db, plan, logger } = ctx;
+  const fetchPage = (cursor: string | null) => () => ctx.client.changes(plan.table, { since: checkpoint.version, cursor, limit: plan.pageSize, waitMs: 0 }, ctx.signal);
+  const keyOf = (cursor: string | null) => `changes:${checkpoint.version}:${cursor ?? ''}`;
   let answer;
   try {
-    answer = await ctx.client.changes(plan.table, { since: checkpoint.version, cursor: checkpoint.deltaCursor, limit: plan.pageSize, waitMs: 0 }, ctx.signal);
+    answer = await ctx.prefetch.take(plan.table, keyOf(checkpoint.deltaCursor), fetchPage(checkpoint.deltaCursor));
   } catch (error) {
     // A cursor from before a server upgrade (say) may be refused; the window simply starts again.
     if (error instanceof ContractError && checkpoint.deltaCursor !== null && Number(error.context.status) >= 400) {
@@ -35,6 +37,7 @@ export async function pullDeltaPage(ctx: TableContext, checkpoint: Checkpoint): 
 
   const page = answer.page;
   const checked = checkChangesPage(plan, page, checkpoint.version);
+  if (page.hasMore) ctx.prefetch.start(plan.table, keyOf(page.nextCursor), fetchPage(page.nextCursor));
   const target = page.hasMore ? { version: checkpoint.version, cursor: page.nextCursor } : { version: page.toVersion, cursor: null };
   const move = { ...target, toVersion: page.toVersion };
   const lag = lagOf(page.toVersion, target.version);

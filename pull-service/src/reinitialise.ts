@@ -19,7 +19,9 @@ import type { StepResult, TableContext } from './table-step.js';
 export async function pullSnapshotPage(ctx: TableContext, checkpoint: Checkpoint): Promise<StepResult> {
   const { db, plan, logger } = ctx;
   const starting = checkpoint.snapshotCursor === null;
-  const answer = await ctx.client.snapshot(plan.table, checkpoint.snapshotCursor, plan.pageSize, ctx.signal);
+  const fetchPage = (cursor: string | null) => () => ctx.client.snapshot(plan.table, cursor, plan.pageSize, ctx.signal);
+  const keyOf = (cursor: string | null) => `snapshot:${cursor ?? ''}`;
+  const answer = await ctx.prefetch.take(plan.table, keyOf(checkpoint.snapshotCursor), fetchPage(checkpoint.snapshotCursor));
   if (answer.kind === 'reset') {
     await startSnapshot(db, plan.table);
     const reason = 'the central API no longer accepts the snapshot cursor';
@@ -28,6 +30,7 @@ export async function pullSnapshotPage(ctx: TableContext, checkpoint: Checkpoint
   }
   const page = answer.page;
   const checked = checkSnapshotPage(plan, page, starting ? null : checkpoint.snapshotVersion);
+  if (page.hasMore) ctx.prefetch.start(plan.table, keyOf(page.nextCursor), fetchPage(page.nextCursor));
   if (starting) logger.info({ snapshotVersion: page.snapshotVersion }, 're-initialisation started');
 
   const lower = starting ? null : checkpoint.snapshotLastKey;

@@ -9,6 +9,7 @@ import { createHttpClient } from './http/http-client.js';
 import { waitForChanges } from './long-poll.js';
 import { preparePlan } from './prepare-plan.js';
 import { runRound, type PullEngine } from './pull-round.js';
+import { PagePrefetch } from './page-prefetch.js';
 import { loadTableMapping } from './table-mapping.js';
 import { createTableSql, type TableSql } from './table-sql.js';
 import { TableStatusBoard } from './table-status.js';
@@ -46,7 +47,7 @@ export function createPullWorker({ config, db, logger, health }: PullContext): D
   const start = async (): Promise<PullEngine> => {
     const plan = await preparePlan(db, mapping, config.PULL_PAGE_SIZE, board, logger);
     const sql = new Map<string, TableSql>(plan.tables.map((table) => [table.table, createTableSql(db.dialect, table, plan.referencesTo)]));
-    return { db, client, tables: plan.tables, sqlOf: (table) => sql.get(table)!, loggerOf, board, central, policy: config.PULL_REJECT_POLICY };
+    return { db, client, prefetch: new PagePrefetch(), tables: plan.tables, sqlOf: (table) => sql.get(table)!, loggerOf, board, central, policy: config.PULL_REJECT_POLICY };
   };
 
   /** GET /v1/tables once: a mapped table the server does not offer this PDV is reported instead of polled. */

@@ -1,6 +1,7 @@
 import type { Logger } from './logger.js';
 import type { Database } from '@goldpdv/core';
 import type { CentralPullClient } from './central-pull-client.js';
+import type { PagePrefetch } from './page-prefetch.js';
 import type { RejectPolicy } from './config.js';
 import type { RejectedRow } from './rejected-row.js';
 import type { TablePlan } from './table-plan.js';
@@ -10,6 +11,7 @@ import type { TableSql } from './table-sql.js';
 export interface TableContext {
   db: Database;
   client: CentralPullClient;
+  prefetch: PagePrefetch;
   plan: TablePlan;
   sql: TableSql;
   policy: RejectPolicy;

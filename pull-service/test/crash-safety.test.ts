@@ -98,10 +98,11 @@ describeBackends('crash safety of pages and checkpoints', (backend) => {
     const midway = await produtoCheckpoint();
     expect(midway).toMatchObject({ mode: 'snapshot', snapshotLastKey: { produto_id: 23 } }); // 3 pages of 7, without 3 and 4
     expect(midway.snapshotCursor).not.toBeNull();
-    // Three pages are in: the rows deleted centrally below the last key are gone, those above are still here.
+    // Three pages are in: the rows deleted centrally below the last key are gone (or, while a local price still
+    // refers to them, pending), those above are still here.
     const ids = (await dumpTable(local.db, 'produto')).map((row) => row.produto_id);
-    expect(ids).not.toContain(3);
     expect(ids).not.toContain(4);
+    if (ids.includes(3)) expect(midway.pendingDeletes).toEqual([{ produto_id: '3' }]);
     expect(ids).toContain(31);
     expect(ids).toContain(59);
 
