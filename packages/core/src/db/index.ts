@@ -7,3 +7,4 @@ export { createMssqlDatabase, mssqlConfig } from './mssql.js';
 export { applySchema, findCommonDir, type SchemaRole, type SchemaRunOptions, type SchemaRunResult } from './schema-runner.js';
 export { SCHEMA_SQL } from './schema-sql.js';
 export { loadSqlScript } from './sql-script.js';
+export { servePglite, type PgliteServer } from './pglite-server.js';

@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import pg from 'pg';
 import { describe } from 'vitest';
 import { PGlite } from '@electric-sql/pglite';
-import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
+import { servePglite } from '../../src/db/pglite-server.js';
 import { createMssqlDatabase } from '../../src/db/mssql.js';
 import { createPgliteDatabase } from '../../src/db/pglite.js';
 import { createPostgresDatabase } from '../../src/db/postgres.js';
@@ -56,9 +56,8 @@ const pgliteBackend: Backend = {
       return { db, settings, url: null, dispose: () => db.close() };
     }
     const pglite = await PGlite.create();
-    const server = new PGLiteSocketServer({ db: pglite, port: 0, host: '127.0.0.1', maxConnections: 32 });
-    await server.start();
-    const url = `postgres://postgres@${server.getServerConn()}/postgres`;
+    const server = await servePglite(pglite);
+    const url = server.url;
     const settings: DatabaseSettings = { kind: 'postgres', connectionString: url, ...POOL };
     const db = createPostgresDatabase(settings, 'goldpdv-test');
     return {

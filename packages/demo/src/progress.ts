@@ -1,0 +1,42 @@
+import type { Queryable } from '@goldpdv/core';
+
+export interface PdvProgress {
+  pdvId: string;
+  rowsPulled: number;
+  /** Central changes the PDV has not applied yet (entries of the change log at or above its oldest checkpoint). */
+  changesBehind: number;
+  eventsPushed: number;
+  eventsPending: number;
+  deadLetters: number;
+}
+
+/** Figures of one PDV, read from its own database and the central change log. */
+export async function readPdvProgress(pdvId: string, pdv: Queryable, central: Queryable, trackedTables: number): Promise<PdvProgress> {
+  const local = await pdv.query<{ pulled: string | null; checkpoints: string; min_version: string | null; pushed: string; pending: string; dead: string }>(`
+SELECT (SELECT sum(rows_applied) FROM sync_checkpoint) AS pulled,
+       (SELECT count(*) FROM sync_checkpoint) AS checkpoints,
+       (SELECT min(version) FROM sync_checkpoint) AS min_version,
+       (SELECT count(*) FROM sync_outbox WHERE sent_at IS NOT NULL) AS pushed,
+       (SELECT count(*) FROM sync_outbox WHERE sent_at IS NULL) AS pending,
+       (SELECT count(*) FROM sync_dead_letter) AS dead`).catch(() => null);
+  const row = local?.rows[0];
+  if (!row) return { pdvId, rowsPulled: 0, changesBehind: NaN, eventsPushed: 0, eventsPending: 0, deadLetters: 0 };
+  // Until every table has a checkpoint, the PDV is behind by the whole log.
+  const since = Number(row.checkpoints) < trackedTables ? '0' : (row.min_version ?? '0');
+  const behind = await central.query<{ n: string }>(`SELECT count(*) AS n FROM sync_change_log WHERE txid::text::bigint >= $1`, [since]);
+  return {
+    pdvId,
+    rowsPulled: Number(row.pulled ?? 0),
+    changesBehind: Number(behind.rows[0]!.n),
+    eventsPushed: Number(row.pushed),
+    eventsPending: Number(row.pending),
+    deadLetters: Number(row.dead),
+  };
+}
+
+export function renderStatusLine(elapsedS: number, progress: readonly PdvProgress[], sales: number, catalogRounds: number): string {
+  const parts = progress.map(
+    (p) => `${p.pdvId}: pulled ${p.rowsPulled} rows, ${Number.isNaN(p.changesBehind) ? '?' : p.changesBehind} behind | pushed ${p.eventsPushed}, pending ${p.eventsPending}${p.deadLetters ? `, DEAD ${p.deadLetters}` : ''}`,
+  );
+  return `[${elapsedS.toFixed(0).padStart(3)}s] catalog edits ${catalogRounds}, sales ${sales} || ${parts.join(' || ')}`;
+}
