@@ -15,7 +15,8 @@ export interface EmbeddedDatabase {
  * so that the daemons connect to it exactly as they would to a server. PGlite runs one transaction at a
  * time; the server hands it to one connection at a time.
  */
-export async function startEmbeddedDatabase(name: string, dataDir: string): Promise<EmbeddedDatabase> {
+export async function startEmbeddedDatabase(name: string, dataDir?: string): Promise<EmbeddedDatabase> {
+  // In memory unless a folder is given: the demo's databases live as long as the demo.
   const pglite = await PGlite.create(dataDir);
   const server = await servePglite(pglite);
   const url = server.url;

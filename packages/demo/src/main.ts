@@ -18,7 +18,7 @@ import { CatalogChurn } from './catalog-churn.js';
 import { ENTRY_POINTS, startDaemon, type RunningDaemon } from './daemons.js';
 import { startEmbeddedDatabase, type EmbeddedDatabase } from './embedded-database.js';
 import { readPdvProgress, renderStatusLine, type PdvProgress } from './progress.js';
-import { seedCentralCatalog } from './seed-catalog.js';
+import { seedCentralCatalog, seedReferenceData, seedStores } from './seed-catalog.js';
 import { Till } from './till.js';
 import { checkCatalog, checkSales, type CheckResult } from './verify.js';
 import { printSummary } from './summary.js';
@@ -27,6 +27,7 @@ const args = process.argv.slice(2);
 const follow = args.includes('--follow');
 const activitySeconds = Number(args[args.indexOf('--seconds') + 1]) || 30;
 const PRODUCTS = 5_000;
+const FIRST_PRODUCTS = 200;
 const TRACKED_TABLES = 7;
 const PDVS = [
   { pdvId: 'loja01-pdv01', lojaId: 1 },
@@ -49,14 +50,21 @@ async function main(): Promise<number> {
   const workDir = await mkdtemp(join(tmpdir(), 'goldpdv-demo-'));
   const logDir = join(workDir, 'logs');
   await mkdir(logDir, { recursive: true });
-  out(`GoldPDV Sync demo: embedded databases and logs in ${workDir}`);
+  out(`GoldPDV Sync demo: embedded in-memory databases; logs in ${logDir}`);
 
-  const central = await startEmbeddedDatabase('central', join(workDir, 'central'));
-  const pdvs: Pdv[] = [];
-  for (const { pdvId, lojaId } of PDVS) {
-    const db = await startEmbeddedDatabase(pdvId, join(workDir, pdvId));
-    pdvs.push({ pdvId, lojaId, token: randomBytes(24).toString('base64url'), db, till: new Till(db.db, lojaId, pdvId) });
-  }
+  // The three embedded databases start side by side: each takes a few seconds to boot.
+  const [central, ...pdvDbs] = await Promise.all([
+    startEmbeddedDatabase('central'),
+    ...PDVS.map(({ pdvId }) => startEmbeddedDatabase(pdvId)),
+  ]);
+  const pdvs: Pdv[] = PDVS.map(({ pdvId, lojaId }, i) => ({
+    pdvId,
+    lojaId,
+    token: randomBytes(24).toString('base64url'),
+    db: pdvDbs[i]!,
+    till: new Till(pdvDbs[i]!.db, lojaId, pdvId),
+  }));
+  out(`embedded databases up (t+${elapsed().toFixed(1)} s)`);
   const daemons: RunningDaemon[] = [];
   let stopRequested = false;
   process.on('SIGINT', () => {
@@ -67,8 +75,9 @@ async function main(): Promise<number> {
 
   try {
     await applySchema(central.db, { role: 'central' });
-    await seedCentralCatalog(central.db, { products: PRODUCTS, customers: 1_000 });
-    out(`central catalog seeded: ${PRODUCTS} products, ${PRODUCTS * 2} store prices, 1,000 customers (t+${elapsed().toFixed(1)} s)`);
+    // The stores exist before central-api registers the PDV tokens; the rest of the catalog is seeded while the
+    // daemons boot, as a back office would fill it.
+    await seedStores(central.db);
 
     const api = startDaemon('central-api', ENTRY_POINTS['central-api'], {
       DB_URL: central.url,
@@ -96,6 +105,9 @@ async function main(): Promise<number> {
       daemons.push(startDaemon(`${pdv.pdvId}-pull`, ENTRY_POINTS['pull-service'], { ...common, LOG_DIR: join(logDir, `${pdv.pdvId}-pull`) }, logDir));
       daemons.push(startDaemon(`${pdv.pdvId}-push`, ENTRY_POINTS['push-service'], { ...common, LOG_DIR: join(logDir, `${pdv.pdvId}-push`) }, logDir));
     }
+    await seedReferenceData(central.db, FIRST_PRODUCTS);
+    await seedCentralCatalog(central.db, { products: PRODUCTS, customers: 1_000 }, FIRST_PRODUCTS + 1);
+    out(`central catalog seeded: ${PRODUCTS} products, ${PRODUCTS * 2} store prices, 1,000 customers (t+${elapsed().toFixed(1)} s)`);
 
     const first = pdvs[0]!;
     const firstRowAt = await waitFor(
