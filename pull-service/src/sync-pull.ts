@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { Logger } from './logger.js';
-import type { CycleOutcome, DaemonContext, DaemonWorker } from '@goldpdv/core';
+import { ConfigError, type CycleOutcome, type DaemonContext, type DaemonWorker } from '@goldpdv/core';
 import { CentralPullClient } from './central-pull-client.js';
 import { CentralUnavailable } from './central-unavailable.js';
 import { CentralStatus } from './central-status.js';
@@ -28,7 +28,7 @@ export function createPullWorker({ config, db, logger, health }: PullContext): D
     connectTimeoutMs: config.PULL_CONNECT_TIMEOUT_MS,
     responseTimeoutMs: config.PULL_RESPONSE_TIMEOUT_MS,
     rejectUnauthorized: config.CENTRAL_API_TLS_VERIFY,
-    ca: config.CENTRAL_API_CA_FILE ? readFileSync(config.CENTRAL_API_CA_FILE, 'utf8') : undefined,
+    ca: config.CENTRAL_API_CA_FILE ? readCaFile(config.CENTRAL_API_CA_FILE) : undefined,
     // One long-poll per table may be open at once.
     maxSockets: mapping.tables.length + 2,
   });
@@ -60,7 +60,7 @@ export function createPullWorker({ config, db, logger, health }: PullContext): D
       for (const plan of current.tables) {
         const entry = offered.get(plan.table);
         if (!entry) board.failed(plan.table, `the central API does not offer table ${plan.table} to this PDV (GET /v1/tables)`, { permanent: true });
-        else if (entry.keyColumns.join(',') !== plan.keyColumns.map((column) => column.central).join(',')) {
+        else if ([...entry.keyColumns].sort().join(',') !== plan.keyColumns.map((column) => column.central).sort().join(',')) {
           board.failed(plan.table, `the central key of ${plan.table} is (${entry.keyColumns.join(', ')}), the mapped key is (${plan.keyColumns.map((c) => c.central).join(', ')})`, { permanent: true });
         }
       }
@@ -94,4 +94,12 @@ export function createPullWorker({ config, db, logger, health }: PullContext): D
       http.close();
     },
   };
+}
+
+function readCaFile(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (cause) {
+    throw new ConfigError('CENTRAL_API_CA_FILE', `CENTRAL_API_CA_FILE: expected a readable PEM file; found ${JSON.stringify(file)} (${(cause as NodeJS.ErrnoException).code ?? 'unreadable'})`, { cause });
+  }
 }

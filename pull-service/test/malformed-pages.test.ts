@@ -10,7 +10,7 @@ import { readCheckpoints } from '../src/checkpoint-store.js';
 import { createPullWorker } from '../src/sync-pull.js';
 import { PRODUTO_COLUMNS, countRows, createPdvDatabase, memoryLogger, newHealth, produtoRow, workerConfig } from './support/pull-fixtures.js';
 
-type Answer = { status: number; body: string } | 'reset-connection';
+type Answer = { status: number; body: string } | 'reset-connection' | 'hang';
 
 /**
  * A hostile central API: a real HTTP server on loopback that answers categoria correctly and produto with
@@ -27,6 +27,7 @@ function startHostileServer(produto: () => Answer): Promise<{ server: Server; ur
     const url = new URL(req.url ?? '/', 'http://x');
     const send = (answer: Answer) => {
       if (answer === 'reset-connection') return req.socket.destroy();
+      if (answer === 'hang') return;
       res.writeHead(answer.status, { 'content-type': 'application/json' }).end(answer.body);
     };
     if (url.pathname === '/v1/tables') return send({ status: 404, body: '{}' });
@@ -60,7 +61,7 @@ describeBackends('malformed pages from a hostile central API', (backend) => {
     hostile = await startHostileServer(() => answer());
     logs = memoryLogger();
     health = newHealth();
-    worker = createPullWorker({ config: workerConfig({ CENTRAL_API_URL: hostile.url, PULL_TABLES_FILE: join(dir, 'tables.json') }), db: local.db, logger: logs.sync.logger, health });
+    worker = createPullWorker({ config: workerConfig({ CENTRAL_API_URL: hostile.url, PULL_TABLES_FILE: join(dir, 'tables.json'), PULL_RESPONSE_TIMEOUT_MS: 1_000 }), db: local.db, logger: logs.sync.logger, health });
   });
   afterEach(async () => {
     await worker.stop?.();
@@ -108,6 +109,7 @@ describeBackends('malformed pages from a hostile central API', (backend) => {
     ['503', () => ({ status: 503, body: '{"title":"Service unavailable","detail":"database down"}' }), /central API answered 503 Service unavailable: database down/],
     ['429', () => ({ status: 429, body: '' }), /central API answered 429/],
     ['a reset connection', () => 'reset-connection', /central API unreachable: request failed: ECONNRESET|socket hang up/],
+    ['an answer that never comes', () => 'hang', /central API unreachable: no complete answer within 1000 ms/],
   ])('%s is the central API being unavailable: degraded, no table failing, nothing moved', async (_name, produto, detail) => {
     answer = produto;
     await worker.runCycle(new AbortController().signal);
