@@ -39,9 +39,10 @@ export interface RoundResult {
 }
 
 /**
- * One page (at most) per table, tables in dependency order (parents first), so that parents and children move
- * together. Each table's failure is its own: the others go on. Only local database failures end the round,
- * by throwing, so that the work loop reports the database and backs off.
+ * Tables in dependency order (parents first), each pulling pages while it has more, for up to TABLE_SLICE_MS,
+ * so that parents are ahead of their children and a long backlog cannot starve the loop's heartbeat. Each
+ * table's failure is its own: the others go on. Only local database failures end the round, by throwing, so
+ * that the work loop reports the database and backs off.
  */
 export async function runRound(engine: PullEngine, signal: AbortSignal): Promise<RoundResult> {
   const checkpoints = await readCheckpoints(engine.db);
