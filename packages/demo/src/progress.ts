@@ -3,7 +3,10 @@ import type { Queryable } from '@goldpdv/core';
 export interface PdvProgress {
   pdvId: string;
   rowsPulled: number;
-  /** Central changes the PDV has not applied yet (entries of the change log at or above its oldest checkpoint). */
+  /**
+   * Central changes the PDV has not applied yet: entries of the change log at or above its oldest checkpoint,
+   * plus deletes held back because local rows still referred to the deleted row.
+   */
   changesBehind: number;
   eventsPushed: number;
   eventsPending: number;
@@ -12,10 +15,11 @@ export interface PdvProgress {
 
 /** Figures of one PDV, read from its own database and the central change log. */
 export async function readPdvProgress(pdvId: string, pdv: Queryable, central: Queryable, trackedTables: number): Promise<PdvProgress> {
-  const local = await pdv.query<{ pulled: string | null; checkpoints: string; min_version: string | null; pushed: string; pending: string; dead: string }>(`
+  const local = await pdv.query<{ pulled: string | null; checkpoints: string; min_version: string | null; held_deletes: string; pushed: string; pending: string; dead: string }>(`
 SELECT (SELECT sum(rows_applied) FROM sync_checkpoint) AS pulled,
        (SELECT count(*) FROM sync_checkpoint) AS checkpoints,
        (SELECT min(version) FROM sync_checkpoint) AS min_version,
+       (SELECT count(*) FROM sync_checkpoint WHERE pending_deletes IS NOT NULL AND pending_deletes NOT IN ('', '[]')) AS held_deletes,
        (SELECT count(*) FROM sync_outbox WHERE sent_at IS NOT NULL) AS pushed,
        (SELECT count(*) FROM sync_outbox WHERE sent_at IS NULL) AS pending,
        (SELECT count(*) FROM sync_dead_letter) AS dead`).catch(() => null);
@@ -27,7 +31,7 @@ SELECT (SELECT sum(rows_applied) FROM sync_checkpoint) AS pulled,
   return {
     pdvId,
     rowsPulled: Number(row.pulled ?? 0),
-    changesBehind: Number(behind.rows[0]!.n),
+    changesBehind: Number(behind.rows[0]!.n) + Number(row.held_deletes),
     eventsPushed: Number(row.pushed),
     eventsPending: Number(row.pending),
     deadLetters: Number(row.dead),

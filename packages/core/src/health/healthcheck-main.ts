@@ -9,5 +9,6 @@ import { runHealthcheck } from './healthcheck-cli.js';
 // Below Docker's default HEALTHCHECK timeout (30 s) but long enough for a busy single-core terminal.
 const HEALTHCHECK_TIMEOUT_MS = 5_000;
 
-const url = process.env.HEALTH_URL ?? `http://127.0.0.1:${process.env.HEALTH_PORT ?? 8080}/health/ready`;
+// `||`, not `??`: an empty `HEALTH_PORT=` line in .env means "the default", as it does for every other variable.
+const url = process.env.HEALTH_URL || `http://127.0.0.1:${process.env.HEALTH_PORT || 8080}/health/ready`;
 process.exit(await runHealthcheck(url, HEALTHCHECK_TIMEOUT_MS));
