@@ -3,7 +3,8 @@
 -- Run by hand in sqlcmd (or SSMS in SQLCMD mode) against the central database, or let the schema runner
 -- apply it through sqlserver/central/0002_change_tracking.sql. Safe to run again: every step checks first.
 --   sqlcmd -S <server> -d <central database> -i sqlserver_enable_change_tracking.sql
--- To change the retention, edit the :setvar line below (in sqlcmd a :setvar in the script wins over -v).
+-- To change the retention, edit the :setvar line below (in sqlcmd a :setvar in the script wins over -v);
+-- central-api passes its CT_RETENTION_DAYS variable to the schema runner instead.
 --
 -- Assumes the catalog tables already exist (sqlserver/central/0001_sample_catalog.sql, or the customer's own
 -- tables with the same names); it stops with an error naming the first one that is missing.
@@ -30,10 +31,15 @@ IF OBJECT_ID(N'dbo.operador', N'U') IS NULL THROW 50000, N'Catalog table dbo.ope
 GO
 
 -- 1. Database level first: a table cannot be tracked before its database is.
--- The ELSE branch applies a changed retention on a re-run instead of failing on "already enabled".
+-- On a re-run the retention only ever grows: a longer one is always safe, while a shorter one would force
+-- offline PDVs to re-snapshot, so shortening is left to a deliberate ALTER DATABASE by the DBA.
+-- (retention_period_units: 1 = minutes, 2 = hours, 3 = days.)
 IF NOT EXISTS (SELECT 1 FROM sys.change_tracking_databases WHERE database_id = DB_ID())
     ALTER DATABASE CURRENT SET CHANGE_TRACKING = ON (CHANGE_RETENTION = $(CT_RETENTION_DAYS) DAYS, AUTO_CLEANUP = ON);
-ELSE
+ELSE IF EXISTS (
+    SELECT 1 FROM sys.change_tracking_databases
+    WHERE database_id = DB_ID()
+      AND retention_period * CASE retention_period_units WHEN 1 THEN 1 WHEN 2 THEN 60 ELSE 1440 END < $(CT_RETENTION_DAYS) * 1440)
     ALTER DATABASE CURRENT SET CHANGE_TRACKING (CHANGE_RETENTION = $(CT_RETENTION_DAYS) DAYS, AUTO_CLEANUP = ON);
 GO
 

@@ -44,6 +44,11 @@ export const centralEnv = {
   AUTH_CACHE_TTL_MS: envInt(0, 600_000).default(30_000),
   /** Retry-After of 503 and 409 answers. */
   RETRY_AFTER_SECONDS: envInt(1, 3_600).default(5),
+  /**
+   * SQL Server Change Tracking retention set by the schema scripts (days). It must be longer than the longest
+   * outage a PDV may have; past it, the PDV re-snapshots. A re-run only lengthens an existing retention.
+   */
+  CT_RETENTION_DAYS: envInt(1, 3_650).default(7),
   /** Demo and development only: pdvId:lojaId:token,... registered (sha256 of the token) in sync_pdv at start. */
   PDV_TOKENS: parsed(parsePdvTokens),
   /** The pull side: row filters, long-poll bounds, change-log retention. */

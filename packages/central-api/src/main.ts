@@ -49,7 +49,7 @@ async function main(): Promise<void> {
     const db = await openDatabase(databaseSettings, SERVICE_NAME);
     shutdown.register('database', () => db.close());
     if (config.DB_SCHEMA_AUTO_APPLY) {
-      const result = await applySchema(db, { role: 'central', logger });
+      const result = await applySchema(db, { role: 'central', logger, variables: { CT_RETENTION_DAYS: String(config.CT_RETENTION_DAYS) } });
       logger.info({ applied: result.applied.length, alreadyApplied: result.alreadyApplied }, 'schema up to date');
     }
     const api = await startCentralApi(config, db, logger);
