@@ -1,7 +1,7 @@
 import type { Database, SyncRow } from '@goldpdv/core';
 import { CentralPullClient } from '../src/central-pull-client.js';
 import { BUNDLED_TABLES_FILE } from '../src/config.js';
-import { createHttpClient } from '../src/http/http-client.js';
+import { createHttpClient } from '../../packages/core/src/http/http-client.js';
 import { createPullWorker } from '../src/sync-pull.js';
 import { memoryLogger, newHealth, workerConfig } from '../test/support/pull-fixtures.js';
 import { PDV, type CentralRig } from '../test/support/central-rig.js';

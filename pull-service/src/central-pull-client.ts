@@ -12,8 +12,7 @@ import {
   type TablesResponse,
 } from '@goldpdv/core';
 import { CentralUnavailable } from './central-unavailable.js';
-import { parseRetryAfterMs } from './http/retry-after.js';
-import type { HttpClient, HttpResponse } from './http/http-client.js';
+import { parseRetryAfterMs, type HttpClient, type HttpResponse } from '@goldpdv/core';
 
 export type ChangesAnswer = { kind: 'page'; page: ChangesPage } | { kind: 'reset'; problem: ResetRequired };
 export type SnapshotAnswer = { kind: 'page'; page: SnapshotPage } | { kind: 'reset'; problem: ResetRequired };

@@ -5,7 +5,7 @@ import { CentralPullClient } from './central-pull-client.js';
 import { CentralUnavailable } from './central-unavailable.js';
 import { CentralStatus } from './central-status.js';
 import type { PullEnv } from './config.js';
-import { createHttpClient } from './http/http-client.js';
+import { createHttpClient } from '@goldpdv/core';
 import { waitForChanges } from './long-poll.js';
 import { preparePlan } from './prepare-plan.js';
 import { runRound, type PullEngine } from './pull-round.js';

@@ -1,6 +1,5 @@
 import { ContractError, eventBatchResponseSchema, fullJitterDelayMs, type BackoffPolicy, type EventItemResult } from '@goldpdv/core';
-import type { HttpClient, HttpResponse } from './http/http-client.js';
-import { parseRetryAfterMs } from './http/retry-after.js';
+import { parseRetryAfterMs, type HttpClient, type HttpResponse } from '@goldpdv/core';
 import type { OutboxRow, RowOutcome } from './outbox/outbox-row.js';
 
 export interface CentralTarget {

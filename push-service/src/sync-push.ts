@@ -6,7 +6,7 @@ import { ConfigError, withRetry } from '@goldpdv/core';
 import type { pushEnv } from './config.js';
 import type { z } from 'zod';
 import { CentralClient } from './central-client.js';
-import { createHttpClient } from './http/http-client.js';
+import { createHttpClient } from '@goldpdv/core';
 import { claimOutboxBatch, purgeSentRows, readOutboxBacklog, recordOutcomes, releaseLeases } from './outbox/outbox-store.js';
 import { triageRows } from './triage.js';
 import { PushMetrics } from './push-metrics.js';

@@ -7,3 +7,4 @@ export * from './shutdown/index.js';
 export * from './db/index.js';
 export * from './daemon/index.js';
 export * from './contract/index.js';
+export * from './http/index.js';

@@ -2,13 +2,13 @@ import http from 'node:http';
 import https from 'node:https';
 import { promisify } from 'node:util';
 import { createGunzip, gzip } from 'node:zlib';
-import { ContractError, TransientError } from '@goldpdv/core';
+import { ContractError, TransientError } from '../errors/index.js';
 
 const gzipAsync = promisify(gzip);
 
 /**
- * A keep-alive HTTP client on node:http for both daemons' calls to the central API (GET for pull, POST for push).
- * It depends on nothing but @goldpdv/core's error classes so that it can move into core as is.
+ * A keep-alive HTTP client on node:http for both daemons' calls to the central API (GET for pull, POST for push),
+ * with separate connect and response timeouts, gzip both ways and a bound on the answer's size.
  */
 export interface HttpClientOptions {
   /** Bound on opening a new connection (a reused keep-alive socket skips it). */
@@ -65,7 +65,8 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
     if (call.body !== undefined) {
       const raw = Buffer.from(call.body, 'utf8');
       const compress = options.gzipMinBytes !== undefined && raw.length >= options.gzipMinBytes;
-      payload = compress ? await gzipAsync(raw) : raw;
+      // Level 1: most of the saving on JSON for a fraction of the CPU of the default level.
+      payload = compress ? await gzipAsync(raw, { level: 1 }) : raw;
       headers['content-type'] ??= 'application/json';
       headers['content-length'] = String(payload.length);
       if (compress) headers['content-encoding'] = 'gzip';
