@@ -15,12 +15,14 @@ type PushConfig = DaemonContext<z.infer<z.ZodObject<typeof pushEnv>>>['config'];
 
 const BACKLOG_REFRESH_MS = 5_000;
 const RETENTION_EVERY_MS = 10 * 60_000;
+/** How long the lanes of one cycle keep going under a backlog before the loop reports health again. */
+const LANE_SPELL_MS = 2_000;
 
 /**
  * The push worker: claim a batch under a lease, set aside what cannot be sent, send the rest, record every
  * outcome in one transaction. Several batches run at once (PUSH_CONCURRENCY), each on its own streams.
  */
-export function createPushWorker({ config, db, logger, health }: DaemonContext<PushConfig>): DaemonWorker & { metrics: PushMetrics } {
+export function createPushWorker({ config, db, logger, health, metrics: register }: DaemonContext<PushConfig>): DaemonWorker & { metrics: PushMetrics } {
   if (config.PUSH_MODE === 'per-event' && !config.PUSH_EVENT_URL_TEMPLATE) {
     throw new ConfigError('PUSH_EVENT_URL_TEMPLATE', 'PUSH_EVENT_URL_TEMPLATE: expected a URL template such as https://vps/api/{type} when PUSH_MODE=per-event; found nothing (the variable is not set)');
   }
@@ -45,7 +47,7 @@ export function createPushWorker({ config, db, logger, health }: DaemonContext<P
     },
     { baseMs: config.PUSH_BACKOFF_BASE_MS, capMs: config.PUSH_BACKOFF_CAP_MS },
   );
-  const metrics = new PushMetrics();
+  const metrics = new PushMetrics(register);
   let centralDownSince: number | null = null;
   let lastBacklogAt = 0;
   let lastRetentionAt = 0;
@@ -119,7 +121,15 @@ export function createPushWorker({ config, db, logger, health }: DaemonContext<P
     metrics,
     async runCycle(signal): Promise<CycleOutcome> {
       await housekeeping(db);
-      const lanes = await Promise.all(Array.from({ length: config.PUSH_CONCURRENCY }, () => runBatch(signal)));
+      // Each lane keeps taking full batches on its own for a while: lanes that waited for each other after
+      // every batch would leave the database and the network idle half of the time under a backlog.
+      const until = Date.now() + LANE_SPELL_MS;
+      const laneBusy = async () => {
+        let busy = await runBatch(signal);
+        while (busy && !signal.aborted && Date.now() < until) busy = await runBatch(signal);
+        return busy;
+      };
+      const lanes = await Promise.all(Array.from({ length: config.PUSH_CONCURRENCY }, laneBusy));
       return { busy: lanes.some(Boolean) };
     },
     async stop() {
