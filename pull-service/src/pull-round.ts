@@ -126,6 +126,7 @@ async function report(engine: PullEngine, plan: TablePlan, result: StepResult): 
       board.succeeded(plan.table, result.lag);
       return;
     case 'progress':
+      board.counted(plan.table, result.applied, result.rejected.length);
       logRejected(logger, result.rejected, 'warn');
       board.succeeded(plan.table, result.lag);
       return;
@@ -136,6 +137,7 @@ async function report(engine: PullEngine, plan: TablePlan, result: StepResult): 
       board.waiting(plan.table, result.reason);
       return;
     case 'held':
+      board.counted(plan.table, result.applied, result.rejected.length);
       logRejected(logger, result.rejected, 'error');
       board.failed(plan.table, `stop-table: ${result.reason}`);
       return;

@@ -13,6 +13,7 @@ import { PagePrefetch } from './page-prefetch.js';
 import { loadTableMapping } from './table-mapping.js';
 import { createTableSql, type TableSql } from './table-sql.js';
 import { TableStatusBoard } from './table-status.js';
+import { PullMetrics } from './pull-metrics.js';
 
 type PullContext = DaemonContext<PullEnv>;
 
@@ -21,7 +22,7 @@ type PullContext = DaemonContext<PullEnv>;
  * Its first cycle checks the mapping against the local database; then every cycle is one round (a page per
  * table, parents first) and, when every table was idle, one long-poll for the next change.
  */
-export function createPullWorker({ config, db, logger, health }: PullContext): DaemonWorker {
+export function createPullWorker({ config, db, logger, health, metrics }: PullContext): DaemonWorker {
   const mapping = loadTableMapping(config.PULL_TABLES_FILE);
   if (!config.CENTRAL_API_TLS_VERIFY) logger.warn('TLS certificate verification of the central API is DISABLED (CENTRAL_API_TLS_VERIFY=false)');
   const http = createHttpClient({
@@ -39,7 +40,7 @@ export function createPullWorker({ config, db, logger, health }: PullContext): D
     if (!child) loggers.set(table, (child = logger.child({ table })));
     return child;
   };
-  const board = new TableStatusBoard(health, { baseMs: config.PULL_RETRY_BASE_MS, capMs: config.PULL_RETRY_CAP_MS }, loggerOf);
+  const board = new TableStatusBoard(health, { baseMs: config.PULL_RETRY_BASE_MS, capMs: config.PULL_RETRY_CAP_MS }, loggerOf, metrics ? new PullMetrics(metrics) : null);
   const central = new CentralStatus(health, logger);
   let engine: PullEngine | null = null;
   let servedTablesChecked = false;

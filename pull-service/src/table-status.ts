@@ -1,5 +1,6 @@
 import type { Logger } from './logger.js';
 import { fullJitterDelayMs, type BackoffPolicy, type HealthState } from '@goldpdv/core';
+import type { PullMetrics } from './pull-metrics.js';
 
 interface TableState {
   mode: 'delta' | 'snapshot';
@@ -28,11 +29,14 @@ export class TableStatusBoard {
     private readonly health: HealthState,
     private readonly backoff: BackoffPolicy,
     private readonly loggerOf: (table: string) => Logger,
+    private readonly metrics: PullMetrics | null = null,
   ) {}
 
   track(table: string, mode: 'delta' | 'snapshot', lastSuccessAt: string | null): void {
-    if (!this.states.has(table)) this.states.set(table, { mode, pendingDeletes: 0, lag: null, lastSuccessAt, lastError: null, failing: null, permanent: false, failures: 0, retryAt: 0, waits: 0 });
-    else this.state(table).mode = mode;
+    if (!this.states.has(table)) {
+      this.states.set(table, { mode, pendingDeletes: 0, lag: null, lastSuccessAt, lastError: null, failing: null, permanent: false, failures: 0, retryAt: 0, waits: 0 });
+      this.metrics?.track(table);
+    } else this.state(table).mode = mode;
   }
 
   isDue(table: string, now = Date.now()): boolean {
@@ -72,6 +76,11 @@ export class TableStatusBoard {
     this.delay(state, retryAfterMs);
   }
 
+  /** Rows a page applied and refused; counted for metrics only (the checkpoint row holds the durable total). */
+  counted(table: string, applied: number, rejected: number): void {
+    this.metrics?.rows(table, applied, rejected);
+  }
+
   waiting(table: string, reason: string): void {
     const state = this.state(table);
     state.waits += 1;
@@ -92,6 +101,7 @@ export class TableStatusBoard {
       this.health.setInfo(`table.${table}.lastSuccessAt`, state.lastSuccessAt);
       this.health.setInfo(`table.${table}.lastError`, state.lastError);
       if (state.failing !== null) failing.push(table);
+      this.metrics?.state(table, state.lag, state.failing !== null);
     }
     this.health.setInfo('tables', this.states.size);
     this.health.setInfo('failingTables', failing.join(','));

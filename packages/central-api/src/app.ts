@@ -5,6 +5,7 @@ import type { CentralConfig } from './config.js';
 import { INBOX_DIALECTS } from './ingest/inbox-dialect.js';
 import type { CentralLogger } from './logger.js';
 import { bootstrapPdvs } from './pdv/bootstrap-pdvs.js';
+import { CentralMetrics } from './metrics.js';
 import { buildRoutes } from './routes.js';
 import { createCentralServer, type CentralServer } from './server.js';
 
@@ -29,6 +30,7 @@ export async function startCentralApi(config: CentralConfig, db: Database, logge
     db,
     logger,
     auth: createAuthenticator(db, { cacheTtlMs: config.AUTH_CACHE_TTL_MS }),
+    metrics: new CentralMetrics(),
     stopping: () => stopping,
   };
   const server = createCentralServer({
@@ -38,6 +40,7 @@ export async function startCentralApi(config: CentralConfig, db: Database, logge
     requestTimeoutMs: config.REQUEST_TIMEOUT_MS,
     keepAliveTimeoutMs: config.KEEP_ALIVE_TIMEOUT_MS,
     retryAfterSeconds: config.RETRY_AFTER_SECONDS,
+    onAnswered: (route, status, seconds) => context.metrics.request(route, status, seconds),
   });
   const port = await server.listen(config.HTTP_PORT, config.HTTP_HOST);
   return {

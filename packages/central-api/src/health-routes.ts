@@ -29,6 +29,15 @@ export function healthRoutes(context: AppContext): Route[] {
         return { status: 200, body: { service: SERVICE_NAME, status: 'ok', database: 'ok' } };
       },
     },
+    {
+      // No auth, like the health routes: it is scraped from the private network and holds no PDV data.
+      method: 'GET',
+      path: '/metrics',
+      async handle() {
+        const metrics = await context.metrics.payload();
+        return { status: 200, body: metrics.body, contentType: metrics.contentType };
+      },
+    },
   ];
 }
 

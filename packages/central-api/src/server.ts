@@ -18,6 +18,8 @@ export interface CentralServerOptions {
   keepAliveTimeoutMs: number;
   /** Retry-After of 503 answers (database down, transient fault). */
   retryAfterSeconds: number;
+  /** Called once per answered request with the matched route pattern ('unmatched' when none), for metrics. */
+  onAnswered?: (route: string, status: number, seconds: number) => void;
 }
 
 export interface CentralServer {
@@ -101,8 +103,9 @@ async function handleRequest(
   res.setHeader('x-request-id', requestId);
   const log = options.logger.child({ requestId });
   let response: RouteResponse;
+  const matched = { route: 'unmatched' };
   try {
-    response = await routeRequest(req, table, options, log);
+    response = await routeRequest(req, table, options, log, matched);
   } catch (error) {
     response = problemResponse(error instanceof HttpProblem ? error : faultToProblem(error, log, options.retryAfterSeconds));
   }
@@ -114,13 +117,14 @@ async function handleRequest(
     res.destroy();
   }
   const ms = Number(process.hrtime.bigint() - started) / 1e6;
+  options.onAnswered?.(matched.route, response.status, ms / 1_000);
   const fields = { method: req.method, path: req.url?.split('?')[0]?.slice(0, 200), status: response.status, ms: Math.round(ms) };
   if (response.status >= 500) log.warn(fields, 'request failed');
   else if (response.status >= 400) log.info(fields, 'request refused');
   else log.debug(fields, 'request answered');
 }
 
-async function routeRequest(req: IncomingMessage, table: RouteTable, options: CentralServerOptions, log: CentralLogger): Promise<RouteResponse> {
+async function routeRequest(req: IncomingMessage, table: RouteTable, options: CentralServerOptions, log: CentralLogger, matched: { route: string }): Promise<RouteResponse> {
   let url: URL;
   try {
     url = new URL(req.url ?? '/', 'http://central.invalid');
@@ -137,6 +141,7 @@ async function routeRequest(req: IncomingMessage, table: RouteTable, options: Ce
       headers: { allow: match.allowed.join(', ') },
     });
   }
+  matched.route = match.route.path;
   let text: Promise<string> | undefined;
   const readText = (): Promise<string> => {
     text ??= (async () => {

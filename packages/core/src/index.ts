@@ -8,3 +8,4 @@ export * from './db/index.js';
 export * from './daemon/index.js';
 export * from './contract/index.js';
 export * from './http/index.js';
+export * from './metrics/index.js';

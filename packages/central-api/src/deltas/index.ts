@@ -23,6 +23,8 @@ export interface DeltasContext {
   auth: Authenticator;
   /** True once shutdown began: long polls answer at once and the retention timer ends. */
   stopping?: () => boolean;
+  /** Counts the change rows served; absent in tests that build the routes alone. */
+  metrics?: { changesServed(rows: number): void };
 }
 
 /**
@@ -48,5 +50,6 @@ export function deltaRoutes(context: DeltasContext): Route[] {
     changes: createChangesService({ db: context.db, dialect, registry, notifier }),
     snapshot: createSnapshotService({ db: context.db, dialect, registry }),
     maxWaitMs: config.CHANGES_MAX_WAIT_MS,
+    onChangesServed: (rows) => context.metrics?.changesServed(rows),
   });
 }

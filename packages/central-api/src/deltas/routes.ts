@@ -14,6 +14,7 @@ export interface PullRouteDeps {
   changes: ChangesService;
   snapshot: SnapshotService;
   maxWaitMs: number;
+  onChangesServed?: (rows: number) => void;
 }
 
 /** Aborts when the client's connection closes, so a long poll stops waiting for nobody. */
@@ -60,7 +61,9 @@ export function pullRoutes(deps: PullRouteDeps): Route[] {
         const params = { table: tableParam(query), since: sinceParam(query), cursor: cursorParam(query), limit: limitParam(query), waitMs: waitParam(query, deps.maxWaitMs) };
         const disconnect = disconnectSignal(request.raw);
         try {
-          return { status: 200, body: await deps.changes.readChanges({ ...params, lojaId, signal: disconnect.signal }) };
+          const body = await deps.changes.readChanges({ ...params, lojaId, signal: disconnect.signal });
+          deps.onChangesServed?.(body.changes.length);
+          return { status: 200, body };
         } finally {
           disconnect.dispose();
         }

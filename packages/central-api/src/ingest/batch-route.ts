@@ -33,6 +33,7 @@ export function batchEventsRoute(context: AppContext): Route {
       if (valid.length > 0) {
         for (const result of await ingestEvents(context.db, pdv, valid, settings)) results[result.index] = result;
       }
+      context.metrics.eventsIngested(results);
       request.log.info({ pdvId: pdv.pdvId, events: items.length, ...countByStatus(results) }, 'event batch ingested');
       return { status: 200, body: { results } };
     },

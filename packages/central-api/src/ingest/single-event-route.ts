@@ -48,6 +48,7 @@ export function singleEventRoute(context: AppContext): Route {
       if (!validation.ok) throw badRequest(validation.result.error!.message, validation.result.error!.field);
 
       const [result] = await ingestEvents(context.db, pdv, [validation.event], settings);
+      context.metrics.eventsIngested([result!]);
       request.log.info({ pdvId: pdv.pdvId, eventId, status: result!.status }, 'event ingested');
       return answer(eventId, result!, context.config.RETRY_AFTER_SECONDS);
     },

@@ -11,12 +11,18 @@ import { createShutdown, type Shutdown } from '../shutdown/index.js';
 import { describeDatabase, openDatabase, applySchema, type Database, type SchemaRole } from '../db/index.js';
 import { daemonEnv, logSettingsFromEnv, secretValuesFromEnv, type DaemonEnv } from './daemon-env.js';
 import { startWorkLoop, type CycleOutcome } from './work-loop.js';
+import { createCycleHistogram, createMetricsRegistry, metricsPayload, type Registry } from '../metrics/index.js';
 
 export interface DaemonContext<Config> {
   config: Config;
   logger: Logger;
   db: Database;
   health: HealthState;
+  /**
+   * This process's Prometheus registry (served at GET /metrics of the health port); a worker adds its own metrics.
+   * runDaemon always sets it; it is optional so that a worker can be built on its own (tests, benches).
+   */
+  metrics?: Registry;
 }
 
 export interface DaemonWorker {
@@ -81,7 +87,14 @@ export async function runDaemon<Shape extends z.ZodRawShape>(definition: DaemonD
   });
 
   const health = new HealthState({ maxLoopSilenceMs: config.LOOP_STALL_TIMEOUT_MS, requiredComponents: ['database', 'loop'] });
-  const server = await startHealthServer({ host: config.HEALTH_HOST, port: config.HEALTH_PORT, state: health, service: definition.service });
+  const metrics = createMetricsRegistry();
+  const server = await startHealthServer({
+    host: config.HEALTH_HOST,
+    port: config.HEALTH_PORT,
+    state: health,
+    service: definition.service,
+    metrics: () => metricsPayload(metrics),
+  });
   shutdown.register('health-server', () => server.stop());
 
   logger.info({ database: describeDatabase(databaseSettings), healthPort: server.port }, 'starting');
@@ -90,7 +103,7 @@ export async function runDaemon<Shape extends z.ZodRawShape>(definition: DaemonD
 
   let worker: DaemonWorker;
   try {
-    worker = await definition.createWorker({ config, logger, db, health });
+    worker = await definition.createWorker({ config, logger, db, health, metrics });
   } catch (error) {
     // A setting that is only invalid in combination with another is found here; it is still a config error.
     if (!(error instanceof ConfigError)) throw error;
@@ -106,6 +119,7 @@ export async function runDaemon<Shape extends z.ZodRawShape>(definition: DaemonD
     logger,
     pollIntervalMs: config.POLL_INTERVAL_MS,
     startJitterMs: config.START_JITTER_MS,
+    cycleDuration: createCycleHistogram(metrics).labels({ service: definition.service }),
     checkDatabase: async () => {
       await db.query('SELECT 1 AS ok');
     },

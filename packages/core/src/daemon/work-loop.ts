@@ -20,6 +20,8 @@ export interface WorkLoopOptions {
   startJitterMs: number;
   /** Cap of the wait after consecutive failures. */
   maxFailureBackoffMs?: number;
+  /** Observes each cycle's duration in seconds (a Prometheus histogram), failed cycles included. */
+  cycleDuration?: { observe(seconds: number): void };
 }
 
 export interface WorkLoop {
@@ -42,13 +44,16 @@ export function startWorkLoop(options: WorkLoopOptions): WorkLoop {
     let failures = 0;
     while (!controller.signal.aborted) {
       let busy = false;
+      const started = performance.now();
       try {
         busy = Boolean((await options.runCycle(controller.signal))?.busy);
+        options.cycleDuration?.observe((performance.now() - started) / 1_000);
         failures = 0;
         health.markReady('database');
         health.markReady('loop');
       } catch (error) {
         if (controller.signal.aborted) break;
+        options.cycleDuration?.observe((performance.now() - started) / 1_000);
         failures += 1;
         await reportFailure(options, error, failures);
       }
