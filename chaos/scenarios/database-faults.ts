@@ -1,0 +1,5 @@
+import { Outcome, type ChaosContext } from '../support/context.js';
+
+export async function databaseFaults(_ctx: ChaosContext): Promise<Outcome> {
+  return new Outcome();
+}
