@@ -81,6 +81,15 @@ describeBackends('push under network faults', (backend) => {
     await rig.central.db.query(`DELETE FROM sync_inbox WHERE event_id = $1`, [conflicting.eventId]);
     await rig.pdv.db.query(`UPDATE sync_dead_letter SET payload = $1 WHERE event_id = $2`, ['{"venda_id": "repaired", "seq": 6}', invalid.eventId]);
     refusing = false;
+    // The operator's view before the redrive: the list with reasons, one letter in full, the backlog line.
+    const listed = await runCli(['dead-letters', 'list', '--json'], rig.pdv.url!);
+    expect(listed.code).toBe(0);
+    const letters = JSON.parse(listed.stdout) as { eventId: string; reason: string }[];
+    expect(letters.map((l) => l.eventId).sort()).toEqual([conflicting.eventId, refused.eventId, invalid.eventId].sort());
+    const shown = await runCli(['dead-letters', 'show', invalid.eventId], rig.pdv.url!);
+    expect(JSON.parse(shown.stdout)).toMatchObject({ eventId: invalid.eventId, payload: '{"venda_id": "repaired", "seq": 6}' });
+    expect((await runCli(['dead-letters', 'show', '00000000-0000-4000-8000-000000000000'], rig.pdv.url!)).code).toBe(1);
+    expect((await runCli(['backlog'], rig.pdv.url!)).stdout).toMatch(/^pending 0, in flight 0, oldest pending - s, dead letters 3\n$/);
     const requeue = await runCli(['dead-letters', 'requeue', '--all'], rig.pdv.url!);
     expect(requeue).toEqual({ code: 0, stdout: expect.stringMatching(/^requeued 3 event\(s\)/), stderr: '' });
     await rig.waitDrained(60_000, 0);
