@@ -11,48 +11,69 @@ import { readWindowState } from './versions.postgres.js';
 /**
  * Net changes of one table in [since, to), paged by (version, key); see versions.postgres.ts for why `to` is
  * the settled bound. A key's net change is its latest log entry in the window, (txid, seq) being the order
- * of writes; it is found with NOT EXISTS rather than DISTINCT ON so that a page starts at the cursor through
- * the (table_name, txid) index instead of re-ranking the whole window for every page. Its values are the
- * current row's, joined through the logged key; a missing row is a delete, whatever the logged op was.
+ * of writes; every earlier entry of the key in the window is left out, so an insert, update and delete of one
+ * key in one window come out as that single delete. Its values are the current row's, joined through the
+ * logged key; a missing row is a delete, whatever the logged op was.
+ *
+ * Cost per page: the page of log entries is picked first, in a subquery, and only its limit + 1 entries are
+ * joined to the table. The subquery walks ix_sync_change_log_paging (table_name, txid, pk, seq,
+ * 0007_change_log_paging.sql) from the cursor in exactly the ORDER BY, so the LIMIT stops the scan: nothing is
+ * sorted, and the rest of the window is never touched. A sort of the whole remainder per page would make
+ * paging through a window quadratic in its size. The (txid, pk) row comparison is what lets the cursor be an
+ * index bound rather than a filter. A superseded entry is dropped by NOT EXISTS, one probe of
+ * ix_sync_change_log_table_pk (0005) for a later entry of the same key below `to`; DISTINCT ON would rank the
+ * whole window for every page instead. Within one transaction a key can have several entries with the same
+ * (txid, pk); only the last by seq survives, so the served (txid, pk) pairs are unique and the cursor, the
+ * last one served, splits the window exactly: every net change is served once.
  *
  * Row filters apply to upserts only. A tombstone reaches every PDV: the filter column of a deleted row cannot
  * be read any more, and a PDV deleting a key it never had changes nothing. When the filter column is part of
- * the key, another loja's rows are skipped outright; when it is not, a row that no longer matches is sent as
- * a delete, because it may have just moved out of this loja.
+ * the key, another loja's rows are skipped outright, which has to happen before the LIMIT: the subquery keeps
+ * an entry of another loja only when its row is gone (one probe of the table's primary key). When the filter
+ * column is not part of the key, a row that no longer matches is sent as a delete, because it may have just
+ * moved out of this loja.
  */
-function changesSql(table: ServedTable, request: ChangesReadRequest, to: bigint, params: SqlParamList): string {
+export function changesSql(table: ServedTable, request: ChangesReadRequest, to: bigint, params: SqlParamList): string {
   const name = pgIdent(table.name);
   const firstKey = `t.${pgIdent(table.keyColumns[0]!)}`;
-  const keyJoin = table.keyColumns.map((key) => `t.${pgIdent(key)} = k.${pgIdent(key)}`).join(' AND ');
+  const keyJoin = (alias: string) => table.keyColumns.map((key) => `${alias}.${pgIdent(key)} = k.${pgIdent(key)}`).join(' AND ');
   const gone = [`${firstKey} IS NULL`];
-  const where: string[] = [];
+  const pageWhere: string[] = [];
+  let pageKeys = '';
   if (table.filter) {
     const loja = params.add(request.lojaId);
-    if (table.filter.inKey) where.push(`AND (${firstKey} IS NULL OR k.${pgIdent(table.filter.column)} = ${loja})`);
-    else gone.push(`t.${pgIdent(table.filter.column)} IS DISTINCT FROM ${loja}`);
+    if (table.filter.inKey) {
+      pageKeys = `
+         CROSS JOIN LATERAL jsonb_populate_record(NULL::${name}, c.pk) AS k`;
+      pageWhere.push(`AND (k.${pgIdent(table.filter.column)} = ${loja} OR NOT EXISTS (SELECT 1 FROM ${name} AS g WHERE ${keyJoin('g')}))`);
+    } else {
+      gone.push(`t.${pgIdent(table.filter.column)} IS DISTINCT FROM ${loja}`);
+    }
   }
   const tableName = params.add(table.name);
   const since = params.add(request.since.toString());
   const upTo = params.add(to.toString());
   if (request.cursor) {
-    where.push(`AND (c.txid, c.pk) > (${params.add(request.cursor.v)}::text::xid8, ${params.add(request.cursor.k)}::jsonb)`);
+    pageWhere.push(`AND (c.txid, c.pk) > (${params.add(request.cursor.v)}::text::xid8, ${params.add(request.cursor.k)}::jsonb)`);
   }
   const keys = table.keys.map((column, index) => `${postgresValueSql('k', column)} AS ${keyAlias(index)}`);
   const values = table.columns.map((column, index) => `${postgresValueSql('t', column)} AS ${columnAlias(index)}`);
   return `
-SELECT c.txid::text AS sync_version, c.pk::text AS sync_cursor_key, (${gone.join(' OR ')}) AS sync_gone,
+SELECT p.txid::text AS sync_version, p.pk::text AS sync_cursor_key, (${gone.join(' OR ')}) AS sync_gone,
        ${[...keys, ...values].join(',\n       ')}
-  FROM sync_change_log AS c
- CROSS JOIN LATERAL jsonb_populate_record(NULL::${name}, c.pk) AS k
-  LEFT JOIN ${name} AS t ON ${keyJoin}
- WHERE c.table_name = ${tableName}
-   AND c.txid >= ${since}::text::xid8 AND c.txid < ${upTo}::text::xid8
-   AND NOT EXISTS (SELECT 1 FROM sync_change_log AS d
-                    WHERE d.table_name = c.table_name AND d.pk = c.pk
-                      AND d.txid < ${upTo}::text::xid8 AND (d.txid, d.seq) > (c.txid, c.seq))
-   ${where.join('\n   ')}
- ORDER BY c.txid, c.pk
- LIMIT ${params.add(request.limit + 1)}`;
+  FROM (SELECT c.txid, c.pk
+          FROM sync_change_log AS c${pageKeys}
+         WHERE c.table_name = ${tableName}
+           AND c.txid >= ${since}::text::xid8 AND c.txid < ${upTo}::text::xid8
+           AND NOT EXISTS (SELECT 1 FROM sync_change_log AS d
+                            WHERE d.table_name = c.table_name AND d.pk = c.pk
+                              AND d.txid < ${upTo}::text::xid8 AND (d.txid, d.seq) > (c.txid, c.seq))
+           ${pageWhere.join('\n           ')}
+         ORDER BY c.txid, c.pk
+         LIMIT ${params.add(request.limit + 1)}) AS p
+ CROSS JOIN LATERAL jsonb_populate_record(NULL::${name}, p.pk) AS k
+  LEFT JOIN ${name} AS t ON ${keyJoin('t')}
+ ORDER BY p.txid, p.pk`;
 }
 
 export function readChangesPostgres(db: Database, request: ChangesReadRequest): Promise<ChangesRead> {
