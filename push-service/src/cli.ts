@@ -7,7 +7,9 @@ import {
   exitOnConfigError,
   loadConfig,
   openDatabase,
+  runStatusCommand,
   SECRET_VARIABLES,
+  STATUS_USAGE,
   type Database,
 } from '@goldpdv/core';
 import { findDeadLetter, listDeadLetters, readOutboxBacklog, requeueDeadLetters } from './outbox/outbox-store.js';
@@ -17,7 +19,8 @@ const USAGE = `usage: push-service-cli <command>
   dead-letters show <event-id>       show one dead letter, payload included
   dead-letters requeue <event-id>    move one dead letter back to the outbox
   dead-letters requeue --all         move every dead letter back to the outbox
-  backlog [--json]                   pending, in flight, oldest pending age, dead letters`;
+  backlog [--json]                   pending, in flight, oldest pending age, dead letters
+${STATUS_USAGE}`;
 
 /**
  * The operator's tool for the outbox, run next to the daemon (inside the container: node dist/cli.js ...).
@@ -31,6 +34,8 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${USAGE}\n`);
     return command ? 0 : 64;
   }
+  // status reads its own settings (the daemons' health URLs too) and reports a PDV without sync tables itself.
+  if (command === 'status') return runStatusCommand('push-service-cli', args.slice(1).concat(json ? ['--json'] : []));
   const db = await openConfiguredDatabase();
   try {
     if (command === 'backlog') return print(await readOutboxBacklog(db), json, (b) => `pending ${b.pending}, in flight ${b.inFlight}, oldest pending ${b.oldestPendingAgeSeconds ?? '-'} s, dead letters ${b.deadLetters}`);

@@ -9,3 +9,4 @@ export * from './daemon/index.js';
 export * from './contract/index.js';
 export * from './http/index.js';
 export * from './metrics/index.js';
+export * from './status/index.js';
