@@ -50,8 +50,14 @@ class ConnectionSerialisingQueue {
   /** A connection that goes away mid-request or mid-transaction must not keep the session. */
   async clearTransactionIfNeeded(handlerId: number): Promise<void> {
     if (this.owner !== handlerId) return;
-    if (this.db.isInTransaction()) await this.db.exec('ROLLBACK');
     this.owner = null;
+    // A connection that closes while the database itself is being closed has nothing left to roll back.
+    if (this.db.closed) return;
+    try {
+      if (this.db.isInTransaction()) await this.db.exec('ROLLBACK');
+    } catch {
+      // The database went away under us (shutdown): there is no transaction to keep.
+    }
     void this.process();
   }
 
@@ -71,6 +77,10 @@ class ConnectionSerialisingQueue {
   }
 
   private async run(item: QueuedMessage): Promise<void> {
+    if (this.db.closed) {
+      item.reject(new Error('the database is closed'));
+      return;
+    }
     this.owner = item.handlerId;
     let bytes = 0;
     const tail = new ResponseTail();
