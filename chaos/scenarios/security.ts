@@ -1,5 +1,89 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { send } from '../../packages/central-api/test/support/http-client.js';
+import { vendaEvent } from '../../packages/central-api/test/support/events.js';
 import { Outcome, type ChaosContext } from '../support/context.js';
+import { createRig, OTHER_PDV, PDV } from '../support/rig.js';
 
-export async function security(_ctx: ChaosContext): Promise<Outcome> {
-  return new Outcome();
+const TLS_WARNING = 'TLS certificate verification of the central API is DISABLED';
+
+/**
+ * Authentication and isolation at central-api, the TLS-verification warning of both daemons, and a search of
+ * every line any child printed during the whole run for the configured passwords and tokens.
+ */
+export async function security(ctx: ChaosContext): Promise<Outcome> {
+  const outcome = new Outcome();
+  const rig = await createRig(ctx, { products: 30 });
+  try {
+    const port = Number(new URL(rig.api.url).port);
+    const bearer = (token: string) => ({ authorization: `Bearer ${token}`, 'content-type': 'application/json' });
+    const sale = () => JSON.stringify({ events: [vendaEvent({ pdvId: PDV.pdvId, lojaId: PDV.lojaId })] });
+    const denied: { name: string; status: number }[] = [];
+    for (const [name, headers] of [
+      ['no token', { 'content-type': 'application/json' }],
+      ['wrong token', bearer('not-a-token-of-anyone-000000000000')],
+      ['malformed scheme', { authorization: `Basic ${rig.token}`, 'content-type': 'application/json' }],
+    ] as const) {
+      denied.push({ name: `write, ${name}`, status: (await send(port, '/v1/events', { method: 'POST', headers, body: sale() })).status });
+      denied.push({ name: `read, ${name}`, status: (await send(port, '/v1/changes?table=preco_loja&since=0', { headers })).status });
+    }
+    const refused = denied.filter((request) => request.status === 401 || request.status === 403).length;
+    outcome.set('unauthenticated requests', denied.length);
+    outcome.set('answered 401/403', refused);
+    outcome.expect(refused === denied.length, `not refused: ${denied.filter((r) => r.status !== 401 && r.status !== 403).map((r) => `${r.name} -> ${r.status}`).join(', ')}`);
+
+    // Another PDV's token writing a sale in this PDV's name: the handler must refuse it.
+    const forged = await send(port, '/v1/events', { method: 'POST', headers: bearer(rig.otherToken), body: sale() });
+    const forgedResults = (forged.json as { results?: { status: string }[] } | undefined)?.results ?? [];
+    const crossWrites = Number((await rig.central.db.query<{ n: string }>('SELECT count(*) AS n FROM venda_central')).rows[0]!.n);
+    outcome.set('cross-PDV write answered', `${forged.status} ${forgedResults.map((r) => r.status).join(',')}`);
+    outcome.set('cross-PDV writes stored', crossWrites);
+    outcome.expect(crossWrites === 0, 'a sale written with another PDV token was applied');
+
+    // Store prices: only the caller's loja, whatever the query string claims.
+    let foreignRows = 0;
+    let ownRows = 0;
+    for (const query of ['', '&loja_id=2', '&lojaId=2&pdv_id=loja02-pdv01']) {
+      const answer = await send(port, `/v1/changes?table=preco_loja&since=0&limit=1000${query}`, { headers: { ...bearer(rig.token), 'x-pdv-id': OTHER_PDV.pdvId } });
+      for (const change of (answer.json as { changes?: { row?: { loja_id?: number } }[] } | undefined)?.changes ?? []) {
+        if (change.row?.loja_id === PDV.lojaId) ownRows += 1;
+        else if (change.row) foreignRows += 1;
+      }
+    }
+    outcome.set('own-store price rows read', ownRows);
+    outcome.set("other store's price rows read", foreignRows);
+    outcome.expect(ownRows > 0 && foreignRows === 0, `store filter: ${ownRows} own rows, ${foreignRows} foreign rows`);
+
+    // TLS: the warning appears when verification is disabled, and only then.
+    const warnings: Record<string, boolean> = {};
+    for (const kind of ['pull', 'push'] as const) {
+      for (const verify of [false, true]) {
+        const slot = rig.startDaemon(kind, { CENTRAL_API_URL: 'https://127.0.0.1:9/', ...(verify ? {} : { CENTRAL_API_TLS_VERIFY: 'false' }) });
+        await slot.healthPort();
+        await sleep(1_000);
+        warnings[`${kind} verify=${verify}`] = slot.current.stdout().includes(TLS_WARNING);
+        await slot.stop();
+      }
+    }
+    outcome.set('TLS warning when disabled (pull/push)', `${warnings['pull verify=false']}/${warnings['push verify=false']}`);
+    outcome.set('TLS warning when enabled (pull/push)', `${warnings['pull verify=true']}/${warnings['push verify=true']}`);
+    outcome.expect(warnings['pull verify=false']! && warnings['push verify=false']!, 'a daemon with CENTRAL_API_TLS_VERIFY=false did not warn');
+    outcome.expect(!warnings['pull verify=true'] && !warnings['push verify=true'], 'a daemon warned although TLS verification was on');
+
+    // Every captured line of every child of every scenario of this run.
+    let lines = 0;
+    let leaks = 0;
+    for (const { daemon } of ctx.children) {
+      const text = `${daemon.stdout()}\n${daemon.stderr()}`;
+      lines += text.split('\n').filter(Boolean).length;
+      for (const secret of ctx.secrets) leaks += text.split(secret).length - 1;
+    }
+    outcome.set('child processes scanned', ctx.children.length);
+    outcome.set('log lines scanned', lines);
+    outcome.set('secrets configured', ctx.secrets.size);
+    outcome.set('secret occurrences in logs', leaks);
+    outcome.expect(leaks === 0, `${leaks} occurrences of configured passwords or tokens in the logs`);
+  } finally {
+    await rig.dispose();
+  }
+  return outcome;
 }
