@@ -174,7 +174,7 @@ export async function createRig(ctx: ChaosContext, options: RigOptions): Promise
     daemonUrl,
     daemonEnv,
     startDaemon(kind, overrides) {
-      const name = `${kind}-service`;
+      const name = `${kind}-service` as const;
       const slot = new DaemonSlot(name, () => ctx.track(name, spawnDaemon(DAEMON_ENTRY[name], daemonEnv(kind, overrides))));
       slots.push(slot);
       return slot;
