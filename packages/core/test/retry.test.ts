@@ -150,6 +150,8 @@ describeBackends(
           async () => {
             attempts += 1;
             const running = db.query<{ v: number }>('SELECT pg_sleep(2), 42 AS v');
+            // Observed at once: it may reject while the killer is still polling, before the await below.
+            running.catch(() => {});
             if (attempts === 1) {
               // Wait until the victim's query is visibly running, then kill its backend.
               for (let i = 0; i < 100; i++) {
@@ -168,6 +170,34 @@ describeBackends(
         expect(attempts).toBe(2);
         expect(reasons).toHaveLength(1);
         expect(reasons[0]).toMatch(/^pg:(57P01|connection-lost)$/);
+      } finally {
+        await killer.end();
+        await db.close();
+      }
+    });
+
+    it('a transaction whose backend is terminated rejects with a transient error, and the process and pool live on', async () => {
+      const db = createPostgresDatabase({ kind: 'postgres', connectionString: t.url!, poolMax: 2, connectTimeoutMs: 5_000, requestTimeoutMs: 30_000 }, 'tx-victim');
+      const killer = new pg.Client({ connectionString: t.url! });
+      await killer.connect();
+      try {
+        const running = db.transaction(async (tx) => {
+          await tx.query('SELECT 1');
+          await tx.query('SELECT pg_sleep(5)');
+        });
+        running.catch(() => {});
+        for (let i = 0; i < 100; i++) {
+          const { rowCount } = await killer.query(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'tx-victim' AND query LIKE 'SELECT pg_sleep%' AND state = 'active'",
+          );
+          if (rowCount) break;
+          await new Promise((r) => setTimeout(r, 20));
+        }
+        const failure = await running.then(() => null, (error: unknown) => error);
+        expect(failure).not.toBeNull();
+        expect(classifyError(failure).transient).toBe(true);
+        // The dead connection was not handed back: the next statements get working ones.
+        for (let i = 0; i < 3; i++) expect((await db.query<{ one: number }>('SELECT 1 AS one')).rows[0]!.one).toBe(1);
       } finally {
         await killer.end();
         await db.close();

@@ -45,6 +45,13 @@ export function createPostgresDatabase(settings: PostgresSettings, applicationNa
     async transaction<T>(work: (tx: Queryable) => Promise<T>, options: TransactionOptions = {}): Promise<T> {
       const client = await pool.connect();
       let broken: unknown;
+      // A checked-out client whose backend dies (pg_terminate_backend, a server restart) emits 'error'; the
+      // pool listens only to idle clients, and an 'error' with no listener ends the process. The query in
+      // flight rejects on its own, so the listener only has to remember not to return the connection.
+      const onConnectionError = (error: Error) => {
+        broken = error;
+      };
+      client.on('error', onConnectionError);
       try {
         await client.query(`BEGIN ISOLATION LEVEL ${ISOLATION_SQL[options.isolation ?? 'read committed']}`);
         const tx: Queryable = {
@@ -63,7 +70,8 @@ export function createPostgresDatabase(settings: PostgresSettings, applicationNa
         });
         throw error;
       } finally {
-        // A connection that could not even roll back is not returned to the pool.
+        client.off('error', onConnectionError);
+        // A connection that died or could not even roll back is not returned to the pool.
         client.release(broken instanceof Error ? broken : undefined);
       }
     },
