@@ -15,12 +15,23 @@ import { readWindowState } from './versions.mssql.js';
  * (SYS_CHANGE_VERSION, key) with TOP (limit + 1) to know whether more follow. An operation 'D' or a missing
  * row is a tombstone. Row filters: see read-changes.postgres.ts (same rules).
  * CHANGETABLE takes its version as a bigint variable, hence the DECLAREs in front of the SELECT.
+ *
+ * After a cursor, CHANGETABLE starts from the cursor's version - 1 instead of `since`. SYS_CHANGE_VERSION is
+ * a key's latest version whatever the baseline, and every key still to serve has one at or above the
+ * cursor's, so the page is the same; only SYS_CHANGE_OPERATION may read 'U' instead of 'I', and just 'D' is
+ * used. What changes is that the keys earlier pages served are not produced, joined to the table and sorted
+ * again by every later page. CHANGETABLE has no access path in version order, so a page still costs what is
+ * left of the window rather than the page alone. The baseline never drops below `since`, whose validity
+ * readWindowState has checked.
  */
 export function changesSql(table: ServedTable, request: ChangesReadRequest, to: bigint, params: SqlParamList): string {
   const name = `dbo.${msIdent(table.name)}`;
   const firstKey = `t.${msIdent(table.keyColumns[0]!)}`;
   const keyJoin = table.keyColumns.map((key) => `t.${msIdent(key)} = ct.${msIdent(key)}`).join(' AND ');
-  const since = params.add(request.since.toString());
+  const cursorVersion = request.cursor ? BigInt(request.cursor.v) : null;
+  const baseline = cursorVersion !== null && cursorVersion - 1n > request.since ? cursorVersion - 1n : request.since;
+  // CHANGETABLE's own "changes since" version: the window's `since` or, after a cursor, the baseline above.
+  const since = params.add(baseline.toString());
   const upTo = params.add(to.toString());
   const top = params.add(request.limit + 1);
   const gone = [`ct.SYS_CHANGE_OPERATION = 'D'`, `${firstKey} IS NULL`];
