@@ -55,14 +55,15 @@ export const claimBatch = `WITH RECURSIVE heads AS (
 )
 UPDATE sync_outbox u
 SET lease_owner = $1, lease_until = now() + ($2::int * interval '1 millisecond'), claim_count = u.claim_count + 1
-FROM picked
-WHERE u.outbox_id = picked.outbox_id
+-- An id array, not a join: the planner then probes the primary key instead of hashing the whole table,
+-- which would make every claim cost as much as the backlog plus the audit window.
+WHERE u.outbox_id = ANY (ARRAY(SELECT outbox_id FROM picked))
 RETURNING ${ROW_COLUMNS.split(', ').map((c) => `u.${c}`).join(', ')}`;
 
 export const markSent = `UPDATE sync_outbox
 SET sent_at = now(), lease_owner = NULL, lease_until = NULL, claim_count = 0, last_status = d.status, last_error = NULL
 FROM unnest($1::bigint[], $2::int[]) AS d(outbox_id, status)
-WHERE sync_outbox.outbox_id = d.outbox_id AND sync_outbox.sent_at IS NULL`;
+WHERE sync_outbox.outbox_id = d.outbox_id AND sync_outbox.outbox_id = ANY ($1::bigint[]) AND sync_outbox.sent_at IS NULL`;
 
 /** The schedule lives on the row, so a restart keeps it. claim_count resets: the claim reached a result. */
 export const scheduleRetry = `UPDATE sync_outbox
@@ -74,7 +75,7 @@ SET attempts = sync_outbox.attempts + 1,
     lease_until = NULL,
     claim_count = 0
 FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::int[]) AS d(outbox_id, delay_ms, error, status)
-WHERE sync_outbox.outbox_id = d.outbox_id AND sync_outbox.sent_at IS NULL`;
+WHERE sync_outbox.outbox_id = d.outbox_id AND sync_outbox.outbox_id = ANY ($1::bigint[]) AND sync_outbox.sent_at IS NULL`;
 
 export const copyToDeadLetter = `INSERT INTO sync_dead_letter (outbox_id, event_id, event_type, stream_key, payload, created_at, attempts, claim_count,
   next_attempt_at, lease_owner, lease_until, last_error, last_status, sent_at, reason)
