@@ -14,7 +14,7 @@ import { insertProdutos, pdvDatabase, postgresBackend } from './bench-databases.
 const args = new Set(process.argv.slice(2));
 const quick = args.has('--quick');
 const asJson = args.has('--json');
-const serverUrl = process.env.BENCH_PG_URL ?? process.env.TEST_PG_URL;
+const serverUrl = process.env.BENCH_PG_URL ?? process.env.TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const SIZES = quick ? { delta: 10_000, snapshot: 50_000, latency: 50 } : { delta: 100_000, snapshot: 1_000_000, latency: 200 };
 const PAGE_SIZE = 500;
 
@@ -24,7 +24,6 @@ const say = (message: string) => {
 const round = (value: number, digits = 0) => Number(value.toFixed(digits));
 
 async function main(): Promise<void> {
-  if (!serverUrl) throw new Error('set BENCH_PG_URL (or TEST_PG_URL) to a PostgreSQL server, e.g. postgres://postgres@127.0.0.1:5432/postgres');
   const backend = postgresBackend(serverUrl);
   const centrals: CentralRig[] = [];
   try {
