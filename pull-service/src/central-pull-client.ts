@@ -44,6 +44,8 @@ export class CentralPullClient {
   constructor(
     private readonly http: HttpClient,
     private readonly target: CentralTarget,
+    /** Told the status of every answer (metrics). */
+    private readonly onAnswer: (status: number) => void = () => {},
   ) {}
 
   async changes(table: string, request: ChangesRequest, signal?: AbortSignal): Promise<ChangesAnswer> {
@@ -78,7 +80,9 @@ export class CentralPullClient {
     for (const [name, value] of Object.entries(query)) url.searchParams.set(name, value);
     const headers = { authorization: `Bearer ${this.target.token}`, accept: 'application/json' };
     try {
-      return await this.http.get(url.toString(), headers, signal, waitMs + this.target.responseTimeoutMs);
+      const response = await this.http.get(url.toString(), headers, signal, waitMs + this.target.responseTimeoutMs);
+      this.onAnswer(response.status);
+      return response;
     } catch (error) {
       if (!(error instanceof TransientError)) throw error;
       throw new CentralUnavailable(`central API unreachable: ${error.message}`, { cause: error, table: query.table ?? null });

@@ -6,6 +6,7 @@ export class PullMetrics {
   private readonly applied: Counter<'table'>;
   private readonly rejected: Counter<'table'>;
   private readonly failing: Gauge<'table'>;
+  private readonly answers: Counter<'status'>;
 
   constructor(register: Registry) {
     const registers = [register];
@@ -13,6 +14,11 @@ export class PullMetrics {
     this.applied = new Counter({ name: 'goldpdv_pull_rows_applied_total', help: 'Rows applied to the local table', labelNames: ['table'], registers });
     this.rejected = new Counter({ name: 'goldpdv_pull_rows_rejected_total', help: 'Rows the local database refused (recorded in sync_rejected_row)', labelNames: ['table'], registers });
     this.failing = new Gauge({ name: 'goldpdv_pull_table_failing', help: '1 while the table cannot move (its checkpoint is stuck), else 0', labelNames: ['table'], registers });
+    this.answers = new Counter({ name: 'goldpdv_http_responses_total', help: 'Answers of the central API, by HTTP status', labelNames: ['status'], registers });
+  }
+
+  answer(status: number): void {
+    this.answers.inc({ status: String(status) });
   }
 
   /** Makes every table visible from the start, with zero counts, so that rate() and alerts see it before its first row. */

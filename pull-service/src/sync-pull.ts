@@ -33,14 +33,19 @@ export function createPullWorker({ config, db, logger, health, metrics }: PullCo
     // One long-poll per table may be open at once.
     maxSockets: mapping.tables.length + 2,
   });
-  const client = new CentralPullClient(http, { baseUrl: config.CENTRAL_API_URL, token: config.CENTRAL_API_TOKEN, responseTimeoutMs: config.PULL_RESPONSE_TIMEOUT_MS });
+  const pullMetrics = metrics ? new PullMetrics(metrics) : null;
+  const client = new CentralPullClient(
+    http,
+    { baseUrl: config.CENTRAL_API_URL, token: config.CENTRAL_API_TOKEN, responseTimeoutMs: config.PULL_RESPONSE_TIMEOUT_MS },
+    (status) => pullMetrics?.answer(status),
+  );
   const loggers = new Map<string, Logger>();
   const loggerOf = (table: string): Logger => {
     let child = loggers.get(table);
     if (!child) loggers.set(table, (child = logger.child({ table })));
     return child;
   };
-  const board = new TableStatusBoard(health, { baseMs: config.PULL_RETRY_BASE_MS, capMs: config.PULL_RETRY_CAP_MS }, loggerOf, metrics ? new PullMetrics(metrics) : null);
+  const board = new TableStatusBoard(health, { baseMs: config.PULL_RETRY_BASE_MS, capMs: config.PULL_RETRY_CAP_MS }, loggerOf, pullMetrics);
   const central = new CentralStatus(health, logger);
   let engine: PullEngine | null = null;
   let servedTablesChecked = false;

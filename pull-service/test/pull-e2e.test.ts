@@ -8,6 +8,8 @@ import { createPullWorker } from '../src/sync-pull.js';
 import { expectSameCatalog, insertCatalog, insertProduto } from './support/catalog-data.js';
 import { PDV, startCentral, type CentralRig } from './support/central-rig.js';
 import { countRows, createPdvDatabase, memoryLogger, newHealth, workerConfig } from './support/pull-fixtures.js';
+import { createMetricsRegistry, type Registry } from '../../packages/core/src/metrics/registry.js';
+import { parseExposition } from '../../packages/core/test/support/prometheus-text.js';
 
 /**
  * The real central API and a real pull worker, each on its own real database: the replica must equal the
@@ -19,9 +21,11 @@ describeBackends('pull end to end against the central API', (backend) => {
   let worker: DaemonWorker;
   let logs: ReturnType<typeof memoryLogger>;
   const health = newHealth();
+  let registry: Registry;
   const signal = new AbortController().signal;
 
   beforeEach(async () => {
+    registry = createMetricsRegistry({ defaultMetrics: false });
     central = await startCentral(backend);
     local = await createPdvDatabase(backend);
     logs = memoryLogger();
@@ -30,6 +34,7 @@ describeBackends('pull end to end against the central API', (backend) => {
       db: local.db,
       logger: logs.sync.logger,
       health,
+      metrics: registry,
     });
   });
   afterEach(async () => {
@@ -56,6 +61,11 @@ describeBackends('pull end to end against the central API', (backend) => {
     await syncUntilIdle();
     await expectReplica();
     expect(await countRows(local.db, 'preco_loja')).toBe(20);
+    // The same figures reach Prometheus: rows applied per table and the central API's answers by status.
+    const exposition = parseExposition(await registry.metrics());
+    expect(exposition.value('goldpdv_pull_rows_applied_total', { table: 'produto' })).toBe(40);
+    expect(exposition.value('goldpdv_pull_table_failing', { table: 'produto' })).toBe(0);
+    expect(exposition.value('goldpdv_http_responses_total', { status: '200' })).toBeGreaterThan(0);
     expect(health.readiness().info).toMatchObject({ failingTables: '', 'table.produto.lag': 0, 'table.produto.mode': 'delta' });
 
     // Updates, deletes through the foreign keys (children first centrally), a category emptied and deleted.
