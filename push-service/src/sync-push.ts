@@ -26,6 +26,13 @@ export function createPushWorker({ config, db, logger, health, metrics: register
   if (config.PUSH_MODE === 'per-event' && !config.PUSH_EVENT_URL_TEMPLATE) {
     throw new ConfigError('PUSH_EVENT_URL_TEMPLATE', 'PUSH_EVENT_URL_TEMPLATE: expected a URL template such as https://vps/api/{type} when PUSH_MODE=per-event; found nothing (the variable is not set)');
   }
+  if (config.PUSH_LEASE_MS <= config.PUSH_CONNECT_TIMEOUT_MS + config.PUSH_RESPONSE_TIMEOUT_MS) {
+    // A lease shorter than a send would let another worker claim a batch that is still in flight.
+    throw new ConfigError(
+      'PUSH_LEASE_MS',
+      `PUSH_LEASE_MS: expected more than PUSH_CONNECT_TIMEOUT_MS + PUSH_RESPONSE_TIMEOUT_MS (${config.PUSH_CONNECT_TIMEOUT_MS + config.PUSH_RESPONSE_TIMEOUT_MS}); found ${config.PUSH_LEASE_MS}`,
+    );
+  }
   const owner = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`.slice(0, 64);
   if (!config.CENTRAL_API_TLS_VERIFY) logger.warn('TLS certificate verification of the central API is DISABLED (CENTRAL_API_TLS_VERIFY=false)');
   const http = createHttpClient({

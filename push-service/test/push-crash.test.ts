@@ -27,7 +27,7 @@ describeBackends('push-service killed with SIGKILL', (backend) => {
     const rig = current();
     await insertOutboxEvents(rig.pdv.db, makeEvents(scale.events, 25));
     // Short leases so that a killed worker's claims come back quickly; timeouts stay below the lease.
-    const env = { PUSH_BATCH_SIZE: '200', PUSH_LEASE_MS: '2000', PUSH_RESPONSE_TIMEOUT_MS: '1500' };
+    const env = { PUSH_BATCH_SIZE: '200', PUSH_LEASE_MS: '3000', PUSH_RESPONSE_TIMEOUT_MS: '1500' };
     let kills = 0;
     while (kills < scale.kills) {
       const push = rig.startPush(env);
