@@ -1,12 +1,11 @@
 import {
   applySchema,
   ConfigError,
-  createLogger,
-  createShutdown,
   databaseSettingsFromEnv,
   describeDatabase,
   exitOnConfigError,
   loadConfigOrExit,
+  startProcessLifecycle,
   logSettingsFromEnv,
   openDatabase,
   type DatabaseSettings,
@@ -27,21 +26,10 @@ async function main(): Promise<void> {
     throw error;
   }
 
-  const syncLogger = createLogger(SERVICE_NAME, logSettingsFromEnv(config), { secrets: secretValues(config) });
-  const logger = syncLogger.logger;
-  const shutdown = createShutdown({ logger, timeoutMs: config.SHUTDOWN_TIMEOUT_MS });
-  shutdown.register('logger', async () => {
-    logger.info('stopped');
-    await syncLogger.close();
-  });
-  shutdown.installSignalHandlers();
-  process.on('uncaughtException', (error) => {
-    logger.fatal({ err: error }, 'uncaught exception; shutting down');
-    void shutdown.shutdown('uncaught exception', 1);
-  });
-  process.on('unhandledRejection', (error) => {
-    logger.fatal({ err: error }, 'unhandled rejection; shutting down');
-    void shutdown.shutdown('unhandled rejection', 1);
+  const { logger, shutdown } = startProcessLifecycle(SERVICE_NAME, {
+    logSettings: logSettingsFromEnv(config),
+    secrets: secretValues(config),
+    shutdownTimeoutMs: config.SHUTDOWN_TIMEOUT_MS,
   });
 
   try {

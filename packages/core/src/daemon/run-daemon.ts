@@ -5,9 +5,9 @@ import { SECRET_VARIABLES } from '../config/common-env.js';
 import { databaseSettingsFromEnv } from '../config/database-settings.js';
 import { ConfigError } from '../errors/index.js';
 import { exitOnConfigError } from '../config/load-config.js';
-import { createLogger } from '../logging/index.js';
 import { HealthState, startHealthServer } from '../health/index.js';
-import { createShutdown, type Shutdown } from '../shutdown/index.js';
+import type { Shutdown } from '../shutdown/index.js';
+import { startProcessLifecycle } from './process-lifecycle.js';
 import { describeDatabase, openDatabase, applySchema, type Database, type SchemaRole } from '../db/index.js';
 import { daemonEnv, logSettingsFromEnv, secretValuesFromEnv, type DaemonEnv } from './daemon-env.js';
 import { startWorkLoop, type CycleOutcome } from './work-loop.js';
@@ -66,24 +66,11 @@ export async function runDaemon<Shape extends z.ZodRawShape>(definition: DaemonD
     throw error;
   }
 
-  const syncLogger = createLogger(definition.service, logSettingsFromEnv(config), {
+  const { syncLogger, logger, shutdown } = startProcessLifecycle(definition.service, {
+    logSettings: logSettingsFromEnv(config),
     secrets: secretValuesFromEnv(config, secretNames),
     base: definition.logContext?.(config) ?? {},
-  });
-  const logger = syncLogger.logger;
-  const shutdown = createShutdown({ logger, timeoutMs: config.SHUTDOWN_TIMEOUT_MS });
-  shutdown.register('logger', async () => {
-    logger.info('stopped');
-    await syncLogger.close();
-  });
-  shutdown.installSignalHandlers();
-  process.on('uncaughtException', (error) => {
-    logger.fatal({ err: error }, 'uncaught exception; shutting down');
-    void shutdown.shutdown('uncaught exception', 1);
-  });
-  process.on('unhandledRejection', (error) => {
-    logger.fatal({ err: error }, 'unhandled rejection; shutting down');
-    void shutdown.shutdown('unhandled rejection', 1);
+    shutdownTimeoutMs: config.SHUTDOWN_TIMEOUT_MS,
   });
 
   const health = new HealthState({ maxLoopSilenceMs: config.LOOP_STALL_TIMEOUT_MS, requiredComponents: ['database', 'loop'] });
