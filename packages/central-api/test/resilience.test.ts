@@ -91,9 +91,11 @@ describeBackends('lock waits on a concurrent duplicate', (backend) => {
   afterEach(async () => blocker?.close());
   afterAll(async () => h?.close());
 
-  it('answers retry (409) for the held event only, and applies it once the holder rolls back', async () => {
+  it('answers retry (409) for the held event and the rest of its stream only, and applies them once the holder rolls back', async () => {
     const held = makeEvent();
-    const free = makeEvent();
+    // Later in the held event's stream: must wait behind it, or the stream would be applied out of order.
+    const behind = makeEvent();
+    const free = makeEvent({ streamKey: 'caixa:other' });
     const url = new URL(process.env.TEST_PG_URL!);
     const { rows } = await h.db.query<{ db: string }>('SELECT current_database() AS db');
     url.pathname = `/${rows[0]!.db}`;
@@ -117,9 +119,9 @@ describeBackends('lock waits on a concurrent duplicate', (backend) => {
       .catch(() => undefined);
     await holding;
 
-    const batch = await h.postJson('/v1/events', { events: [held, free] });
+    const batch = await h.postJson('/v1/events', { events: [held, behind, free] });
     const results = (batch.json as { results: Result[] }).results;
-    expect(results.map((r) => [r.status, r.httpStatus])).toEqual([['retry', 409], ['applied', 201]]);
+    expect(results.map((r) => [r.status, r.httpStatus])).toEqual([['retry', 409], ['retry', 409], ['applied', 201]]);
 
     const single = await h.request(`/v1/events/${held.eventId}`, {
       method: 'POST',
@@ -138,7 +140,7 @@ describeBackends('lock waits on a concurrent duplicate', (backend) => {
 
     release();
     await holder;
-    const again = await h.postJson('/v1/events', { events: [held, free] });
-    expect((again.json as { results: Result[] }).results.map((r) => r.status)).toEqual(['applied', 'duplicate']);
+    const again = await h.postJson('/v1/events', { events: [held, behind, free] });
+    expect((again.json as { results: Result[] }).results.map((r) => r.status)).toEqual(['applied', 'applied', 'duplicate']);
   });
 }, ['postgres']);

@@ -78,7 +78,14 @@ async function insertWithLockFallback(context: StoreContext, events: readonly Va
   // Some event is held by a concurrent request. Only then, one at a time, to tell exactly which ones.
   await sql.rollbackTo(tx, 'sync_batch');
   const inserted = new Set<string>();
+  // Once an event of a stream must wait, the later events of that stream wait too: storing them now would
+  // apply them before it, out of the order the PDV recorded them in.
+  const waitingStreams = new Set<string>();
   for (const event of events) {
+    if (waitingStreams.has(event.streamKey)) {
+      outcomes.set(event.key, lockedOutcome());
+      continue;
+    }
     await sql.savepoint(tx, 'sync_item');
     try {
       for (const key of await sql.insertNew(tx, pdv.pdvId, [event])) inserted.add(key);
@@ -87,6 +94,7 @@ async function insertWithLockFallback(context: StoreContext, events: readonly Va
       if (!isLockTimeout(context.dialect, error)) throw error;
       await sql.rollbackTo(tx, 'sync_item');
       outcomes.set(event.key, lockedOutcome());
+      waitingStreams.add(event.streamKey);
     }
   }
   return inserted;
