@@ -1,6 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createPostgresDatabase, type Database } from '../../packages/core/src/index.js';
 import { CatalogChurn } from '../../packages/demo/src/catalog-churn.js';
+import { BUNDLED_TABLES_FILE } from '../../pull-service/src/config.js';
+import { loadTableMapping } from '../../pull-service/src/table-mapping.js';
 import { Outcome, type ChaosContext } from '../support/context.js';
 import { Activity, catalogFigures, createRig, deliveryFigures, randomBetween, waitConverged, waitFirstCatalog } from '../support/rig.js';
 
@@ -21,6 +23,40 @@ async function waitReadiness(urls: string[], wanted: boolean, timeoutMs: number)
     await sleep(200);
   }
   return null;
+}
+
+/** Tables whose statements on the PDV are a pull apply: the bundled catalog mapping and the checkpoints. */
+const APPLY_TABLES = `(${[...loadTableMapping(BUNDLED_TABLES_FILE).tables.map((table) => table.localTable), 'sync_checkpoint'].join('|')})`;
+
+/**
+ * Terminates the daemons' PDV backends that are inside a claim, an outcome or an apply: active on a statement
+ * that touches sync_outbox (push-service) or a catalog table / sync_checkpoint (pull-service), or idle inside
+ * the transaction of one. The push backlog gauge (a count) and a checkpoint read outside a transaction are
+ * not that work and are left alone. After a hit the loop pauses, so that the daemons make progress between
+ * kills; it runs at least minMs, and on until each kind was hit `wanted` times or maxMs passed.
+ */
+async function killMidWork(admin: Database, database: string, limits: { minMs: number; maxMs: number; wanted: number }) {
+  const hits = { claims: 0, applies: 0, inTransaction: 0, polls: 0 };
+  const started = Date.now();
+  for (;;) {
+    const elapsed = Date.now() - started;
+    if (elapsed > limits.maxMs || (elapsed > limits.minMs && hits.claims >= limits.wanted && hits.applies >= limits.wanted)) return hits;
+    hits.polls += 1;
+    const { rows } = await admin.query<{ app: string; state: string }>(
+      `SELECT application_name AS app, state, pg_terminate_backend(pid) AS killed FROM pg_stat_activity
+       WHERE datname = $1 AND pid <> pg_backend_pid() AND state IN ('active', 'idle in transaction')
+         AND ((application_name = 'push-service' AND query ~* 'sync_outbox' AND (state = 'idle in transaction' OR query !~* 'count\\('))
+           OR (application_name = 'pull-service' AND query ~* $2
+               AND (state = 'idle in transaction' OR xact_start < query_start OR query ~* '^\\s*(insert|update|delete|merge|with)')))`,
+      [database, APPLY_TABLES],
+    );
+    for (const row of rows) {
+      if (row.app === 'push-service') hits.claims += 1;
+      else hits.applies += 1;
+      if (row.state === 'idle in transaction') hits.inTransaction += 1;
+    }
+    await sleep(rows.length > 0 ? randomBetween(150, 500) : 5);
+  }
 }
 
 /**
@@ -49,23 +85,16 @@ export async function databaseFaults(ctx: ChaosContext): Promise<Outcome> {
     const activity = new Activity(rig, new CatalogChurn(rig.central.db, products + 1));
     activity.start(150);
 
-    // 1. Connections of the daemons killed mid-work; a killed "active" backend was running a claim or an apply.
-    const rounds = ctx.quick ? 15 : 80;
-    let claims = 0;
-    let applies = 0;
-    let others = 0;
-    for (let round = 0; round < rounds; round++) {
-      await sleep(randomBetween(200, 700));
-      for (const row of (await terminate(rig.pdv.name, true)).rows) {
-        if (row.state === 'active' && /sync_outbox/i.test(row.query)) claims += 1;
-        else if (row.state === 'active' && /INSERT|DELETE|UPDATE|sync_checkpoint/i.test(row.query)) applies += 1;
-        else others += 1;
-      }
-    }
-    outcome.set('PDV connections killed during a claim', claims);
-    outcome.set('PDV connections killed during an apply', applies);
-    outcome.set('PDV connections killed while idle/other', others);
-    outcome.expect(claims + applies > 0, 'no connection was killed in the middle of a claim or an apply');
+    // 1. Connections of the daemons killed mid-work. Claims, outcomes and applies last a few milliseconds, so a
+    // kill at a random moment nearly always lands between them; a tight poll of pg_stat_activity on its own
+    // connection catches the daemons' backends while they are inside that work and terminates exactly those.
+    const hits = await killMidWork(admin, rig.pdv.name, { minMs: ctx.quick ? 5_000 : 40_000, maxMs: ctx.quick ? 20_000 : 90_000, wanted: ctx.quick ? 4 : 30 });
+    outcome.set('push-service killed in a claim/outcome', hits.claims);
+    outcome.set('pull-service killed in an apply', hits.applies);
+    outcome.set('of those, idle in transaction', hits.inTransaction);
+    outcome.set('pg_stat_activity polls', hits.polls);
+    outcome.expect(hits.claims > 0, 'no push-service connection was killed in the middle of a claim or an outcome');
+    outcome.expect(hits.applies > 0, 'no pull-service connection was killed in the middle of an apply');
 
     // A daemon that died of a killed connection makes every later phase meaningless: report it now.
     if (!pull.running() || !push.running()) throw new Error(`a daemon exited when its connections were killed: ${[pull, push].filter((slot) => !slot.running()).map((slot) => `${slot.name}: ${(`${slot.current.stdout()}${slot.current.stderr()}`.split('\n').find((line) => /"level":"(fatal|error)"/.test(line)) ?? '').slice(0, 500)}`).join(' | ')}`);
