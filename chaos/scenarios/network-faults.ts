@@ -50,9 +50,12 @@ export async function networkFaults(ctx: ChaosContext): Promise<Outcome> {
         injected.set(phase.kind, (injected.get(phase.kind) ?? 0) + 1);
         return phase.action;
       };
+      const refusedBefore = proxy.refusedConnections;
       if (phase.outage) proxy.setRefusing(true);
       await sleep(phase.seconds * 1000);
       proxy.setRefusing(false);
+      // During an outage the faults are connections refused before any request is read.
+      if (phase.outage) injected.set(phase.kind, (injected.get(phase.kind) ?? 0) + proxy.refusedConnections - refusedBefore);
     }
     proxy.plan = () => ({ kind: 'pass' });
     await activity.stop();

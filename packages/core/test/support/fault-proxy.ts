@@ -34,6 +34,8 @@ export interface FaultProxy {
   plan: (request: { url: string; body: string; index: number }) => FaultAction;
   /** Refuse new TCP connections outright (a full outage) while true. */
   setRefusing(refusing: boolean): void;
+  /** Connections refused so far while refusing: the faults a full outage injected. */
+  readonly refusedConnections: number;
   stop(): Promise<void>;
 }
 
@@ -45,6 +47,7 @@ export async function startFaultProxy(targetUrl: string): Promise<FaultProxy> {
   const target = new URL(targetUrl);
   const sockets = new Set<net.Socket>();
   let refusing = false;
+  let refused = 0;
   const proxy: FaultProxy = {
     url: '',
     port: 0,
@@ -52,6 +55,9 @@ export async function startFaultProxy(targetUrl: string): Promise<FaultProxy> {
     plan: () => ({ kind: 'pass' }),
     setRefusing(value) {
       refusing = value;
+    },
+    get refusedConnections() {
+      return refused;
     },
     async stop() {
       for (const socket of sockets) socket.destroy();
@@ -122,6 +128,7 @@ export async function startFaultProxy(targetUrl: string): Promise<FaultProxy> {
   });
   server.on('connection', (socket) => {
     if (refusing) {
+      refused += 1;
       socket.destroy();
       return;
     }
