@@ -7,6 +7,8 @@
  *   single_events_per_s     the same events, one POST per event (the naive baseline)
  *   raw_insert_events_per_s the same events inserted straight into the inbox in batches, no HTTP (the ceiling)
  * Uses BENCH_PG_URL or TEST_PG_URL (default postgres://postgres@127.0.0.1:5432/postgres).
+ * Diagnostics: BENCH_LOG_LEVEL=debug with BENCH_PUSH_LOG=<file> appends push-service's log lines (one "batch done"
+ * line per batch) to that file; CHILD_NODE_ARGS="--cpu-prof --cpu-prof-dir=<dir>" profiles the child processes.
  */
 import { randomBytes } from 'node:crypto';
 import { payloadFingerprint } from '../../packages/core/src/contract/fingerprint.js';
@@ -44,6 +46,7 @@ async function timeDelivery(pdv: Database, env: Record<string, string>, expected
   } finally {
     push.child.kill('SIGTERM');
     await push.exited;
+    if (process.env.BENCH_PUSH_LOG) (await import('node:fs')).appendFileSync(process.env.BENCH_PUSH_LOG, push.stdout());
   }
 }
 
@@ -83,7 +86,7 @@ async function main(): Promise<void> {
       HEALTH_PORT: '0',
       START_JITTER_MS: '0',
       POLL_INTERVAL_MS: '50',
-      LOG_LEVEL: 'info',
+      LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'info',
     };
 
     log(`batched: ${EVENTS} events of ${PAYLOAD_BYTES} bytes in ${STREAMS} streams`);

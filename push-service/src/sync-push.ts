@@ -60,7 +60,7 @@ export function createPushWorker({ config, db, logger, health, metrics: register
   let lastRetentionAt = 0;
 
   async function runBatch(signal: AbortSignal): Promise<boolean> {
-    const rows = await withRetry(() => claimOutboxBatch(db, { owner, leaseMs: config.PUSH_LEASE_MS, limit: config.PUSH_BATCH_SIZE }));
+    const rows = await withRetry(() => claimOutboxBatch(db, { owner, leaseMs: config.PUSH_LEASE_MS, limit: config.PUSH_BATCH_SIZE, lanes: config.PUSH_CONCURRENCY }));
     if (rows.length === 0) return false;
     const started = Date.now();
     const { ready, setAside } = triageRows(rows, config.PUSH_POISON_CLAIM_LIMIT);

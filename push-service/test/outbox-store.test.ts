@@ -43,6 +43,19 @@ describeBackends('outbox store', (backend) => {
     expect(second.filter((r) => first.some((f) => f.streamKey === r.streamKey))).toEqual([]);
   });
 
+  it('with several lanes a claim takes only its share of the streams, so that every lane finds work', async () => {
+    await insertOutboxEvents(t.db, makeEvents(500, 10));
+    const lane = (owner: string) => claimOutboxBatch(t.db, { owner, limit: 100, leaseMs: 60_000, lanes: 3 });
+    const streamsOf = (rows: OutboxRow[]) => new Set(rows.map((r) => r.streamKey));
+    const [a, b, c] = [await lane('a'), await lane('b'), await lane('c')];
+    // ceil(10 streams / 3 lanes) = 4, then 4 of the 6 left, then the last 2; the batch fills from those streams.
+    expect([streamsOf(a).size, streamsOf(b).size, streamsOf(c).size]).toEqual([4, 4, 2]);
+    expect([a.length, b.length, c.length]).toEqual([100, 100, 100]);
+    expect(new Set([...streamsOf(a), ...streamsOf(b), ...streamsOf(c)]).size).toBe(10);
+    // Leased streams still count as streams with pending rows: a fourth lane is not given a bigger share.
+    expect(await lane('d')).toEqual([]);
+  });
+
   it('two claimers at once never share a stream, and together take every row exactly once', async () => {
     await insertOutboxEvents(t.db, makeEvents(200, 20));
     const seen = new Map<string, string>();

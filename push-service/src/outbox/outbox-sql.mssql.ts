@@ -13,9 +13,12 @@ const OUTPUT_COLUMNS = `inserted.outbox_id, LOWER(CONVERT(varchar(36), inserted.
  * transaction so that the head locks are held until the lease is written.
  */
 export const claimBatch = `DECLARE @now datetime2(3) = SYSUTCDATETIME();
+-- At most a 1/@p4 share of the streams with pending rows, so that the other lanes find streams to claim.
+DECLARE @streams int = (SELECT COUNT(DISTINCT p.stream_key) FROM dbo.sync_outbox AS p WHERE p.sent_at IS NULL);
+DECLARE @share int = (@streams + @p4 - 1) / @p4;
 DECLARE @heads TABLE (outbox_id bigint PRIMARY KEY, stream_key nvarchar(128) NOT NULL, claim_count int NOT NULL);
 INSERT INTO @heads (outbox_id, stream_key, claim_count)
-SELECT TOP (@p3) o.outbox_id, o.stream_key, o.claim_count
+SELECT TOP (CASE WHEN @share < @p3 THEN @share ELSE @p3 END) o.outbox_id, o.stream_key, o.claim_count
 FROM dbo.sync_outbox AS o WITH (UPDLOCK, READPAST, ROWLOCK)
 WHERE o.sent_at IS NULL
   AND o.next_attempt_at <= @now

@@ -5,7 +5,7 @@
 const ROW_COLUMNS = 'outbox_id, event_id, event_type, stream_key, payload, created_at, attempts, claim_count';
 
 /**
- * Claims up to $3 rows under a lease for owner $1 of $2 ms. Only the head (oldest unsent row) of a stream
+ * Claims up to $3 rows under a lease for owner $1 of $2 ms, from at most a 1/$4 share of the streams. Only the head (oldest unsent row) of a stream
  * decides whether the stream may move: it must be due and not leased. Locking the heads with SKIP LOCKED makes
  * the head the stream's mutex, so two workers never hold rows of one stream at once; the rows taken are a
  * prefix of each stream, so FIFO holds. A head already claimed before without a result (claim_count > 0:
@@ -34,7 +34,9 @@ export const claimBatch = `WITH RECURSIVE heads AS (
     AND o.next_attempt_at <= now()
     AND (o.lease_until IS NULL OR o.lease_until < now())
   ORDER BY o.next_attempt_at, o.outbox_id
-  LIMIT $3
+  -- At most a 1/$4 share of the streams with pending rows: a claim that took every stream would leave the
+  -- other lanes ($4 in all) nothing to claim until it is recorded, and the lanes would run one at a time.
+  LIMIT LEAST($3, CEIL((SELECT COUNT(*) FROM heads)::numeric / $4::int)::int)
   FOR UPDATE OF o SKIP LOCKED
 ), shares AS (
   -- Each due stream gets an equal share of the batch: streams progress side by side, and no stream's prefix is

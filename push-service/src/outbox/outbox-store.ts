@@ -13,12 +13,14 @@ export interface ClaimOptions {
   owner: string;
   leaseMs: number;
   limit: number;
+  /** Lanes claiming side by side (all instances together); a claim takes at most 1/lanes of the streams. */
+  lanes?: number;
 }
 
 export async function claimOutboxBatch(db: Database, options: ClaimOptions): Promise<OutboxRow[]> {
   // One transaction: on SQL Server the head locks must be held until the lease is written.
   const rows = await db.transaction(async (tx) => {
-    const { rows } = await tx.query<RawOutboxRow>(sqlFor(tx).claimBatch, [options.owner, options.leaseMs, options.limit]);
+    const { rows } = await tx.query<RawOutboxRow>(sqlFor(tx).claimBatch, [options.owner, options.leaseMs, options.limit, Math.max(1, options.lanes ?? 1)]);
     return rows;
   });
   return rows.map(toOutboxRow).sort((a, b) => compareIds(a.outboxId, b.outboxId));

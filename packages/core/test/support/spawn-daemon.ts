@@ -17,7 +17,10 @@ export interface SpawnedDaemon {
 
 /** Starts a built daemon as a real child process with exactly the given environment (no inherited .env). */
 export function spawnDaemon(entry: string, env: Record<string, string>, cwd = REPO_ROOT): SpawnedDaemon {
-  const child = spawn(process.execPath, [entry], {
+  // CHILD_NODE_ARGS (for example "--cpu-prof --cpu-prof-dir=/tmp/prof") profiles the children of a benchmark;
+  // Node refuses --cpu-prof in NODE_OPTIONS.
+  const nodeArgs = (process.env.CHILD_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const child = spawn(process.execPath, [...nodeArgs, entry], {
     cwd,
     env: { PATH: process.env.PATH ?? '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
