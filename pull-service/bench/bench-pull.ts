@@ -17,6 +17,12 @@ const asJson = args.has('--json');
 const serverUrl = process.env.BENCH_PG_URL ?? process.env.TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const SIZES = quick ? { delta: 10_000, snapshot: 50_000, latency: 50 } : { delta: 100_000, snapshot: 1_000_000, latency: 200 };
 const PAGE_SIZE = 500;
+/**
+ * The central API with its default settings rather than the test rig's: the rig re-reads the table catalog on
+ * every request (TABLE_REGISTRY_TTL_MS 0) so that tests see tracking turned on and off at once, while a server
+ * left at its defaults re-reads it every 10 s.
+ */
+const CENTRAL_SETTINGS = { CHANGES_POLL_INTERVAL_MS: 150, TABLE_REGISTRY_TTL_MS: 10_000 };
 
 const say = (message: string) => {
   if (!asJson) process.stderr.write(`${message}\n`);
@@ -27,7 +33,7 @@ async function main(): Promise<void> {
   const backend = postgresBackend(serverUrl);
   const centrals: CentralRig[] = [];
   try {
-    const central = await startCentral(backend, { CHANGES_POLL_INTERVAL_MS: 150 });
+    const central = await startCentral(backend, CENTRAL_SETTINGS);
     centrals.push(central);
     await central.exec(`INSERT INTO categoria (categoria_id, nome) VALUES (1, 'Bebidas'), (2, 'Padaria'), (3, 'Açougue')`);
     const local = await pdvDatabase(backend);
@@ -58,7 +64,7 @@ async function main(): Promise<void> {
     await local.dispose();
 
     say(`snapshot: ${SIZES.snapshot} rows into a pull-service child process`);
-    const snapshotCentral = await startCentral(backend, { CHANGES_POLL_INTERVAL_MS: 150 });
+    const snapshotCentral = await startCentral(backend, CENTRAL_SETTINGS);
     centrals.push(snapshotCentral);
     await snapshotCentral.exec(`INSERT INTO categoria (categoria_id, nome) VALUES (1, 'Bebidas'), (2, 'Padaria'), (3, 'Açougue')`);
     const snapshot = await snapshotInChildProcess(snapshotCentral, backend, SIZES.snapshot);
