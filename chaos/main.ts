@@ -2,13 +2,13 @@
  * pnpm chaos [--quick] [--json] [--only name,name] [--markdown file]
  *
  * Runs the reliability and security scenarios against the real daemons and central-api on the PostgreSQL
- * server of TEST_PG_URL, prints one table of figures per scenario, and exits 1 when any scenario fails.
+ * server of TEST_PG_URL (crash-loops also on embedded PGlite), prints one table of figures per scenario, and exits 1 when any scenario fails.
  * --quick is the CI run (under 3 minutes); the default is the full run (up to 20 minutes).
  */
 import { writeFile } from 'node:fs/promises';
 import { ChaosContext, type Outcome, type ScenarioResult } from './support/context.js';
 import { renderMarkdown, renderTable } from './support/report.js';
-import { crashLoops } from './scenarios/crash-loops.js';
+import { crashLoops, crashLoopsPglite } from './scenarios/crash-loops.js';
 import { networkFaults } from './scenarios/network-faults.js';
 import { databaseFaults } from './scenarios/database-faults.js';
 import { badInputApi } from './scenarios/bad-input-api.js';
@@ -25,6 +25,7 @@ const markdownFile = valueOf('--markdown');
 // Security runs last: it searches the output of every child that the other scenarios started.
 const SCENARIOS: { name: string; run: (ctx: ChaosContext) => Promise<Outcome> }[] = [
   { name: 'crash-loops', run: crashLoops },
+  { name: 'crash-loops-pglite', run: crashLoopsPglite },
   { name: 'network-faults', run: networkFaults },
   { name: 'database-faults', run: databaseFaults },
   { name: 'bad-input-api', run: badInputApi },

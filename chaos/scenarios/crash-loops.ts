@@ -9,10 +9,20 @@ import { Activity, catalogFigures, createRig, deliveryFigures, randomBetween, wa
  * nothing applied twice, and every local catalog table must equal the central one.
  */
 export async function crashLoops(ctx: ChaosContext): Promise<Outcome> {
+  return crashLoopsOn(ctx, 'postgres', { kills: ctx.quick ? 6 : 50, products: ctx.quick ? 400 : 3_000 });
+}
+
+/**
+ * The same on embedded PGlite: one engine in the chaos process that serves every connection in turn, so a
+ * daemon killed inside a transaction must leave it rolled back and the engine free for the next connection.
+ */
+export async function crashLoopsPglite(ctx: ChaosContext): Promise<Outcome> {
+  return crashLoopsOn(ctx, 'pglite', { kills: ctx.quick ? 4 : 20, products: ctx.quick ? 200 : 1_000 });
+}
+
+async function crashLoopsOn(ctx: ChaosContext, backend: 'postgres' | 'pglite', { kills, products }: { kills: number; products: number }): Promise<Outcome> {
   const outcome = new Outcome();
-  const kills = ctx.quick ? 6 : 50;
-  const products = ctx.quick ? 400 : 3_000;
-  const rig = await createRig(ctx, { products });
+  const rig = await createRig(ctx, { products, backend });
   try {
     const pull = rig.startDaemon('pull');
     const push = rig.startDaemon('push');

@@ -3,11 +3,12 @@ import { send } from '../../packages/central-api/test/support/http-client.js';
 import { vendaEvent } from '../../packages/central-api/test/support/events.js';
 import { Outcome, type ChaosContext } from '../support/context.js';
 import { createRig, OTHER_PDV, PDV } from '../support/rig.js';
+import { startTlsServer, TLS_FIXTURE } from '../../packages/core/test/support/tls-server.js';
 
 const TLS_WARNING = 'TLS certificate verification of the central API is DISABLED';
 
 /**
- * Authentication and isolation at central-api, the TLS-verification warning of both daemons, and a search of
+ * Authentication and isolation at central-api, TLS verification of both daemons, and a search of
  * every line any child printed during the whole run for the configured passwords and tokens.
  */
 export async function security(ctx: ChaosContext): Promise<Outcome> {
@@ -53,21 +54,44 @@ export async function security(ctx: ChaosContext): Promise<Outcome> {
     outcome.set("other store's price rows read", foreignRows);
     outcome.expect(ownRows > 0 && foreignRows === 0, `store filter: ${ownRows} own rows, ${foreignRows} foreign rows`);
 
-    // TLS: the warning appears when verification is disabled, and only then.
-    const warnings: Record<string, boolean> = {};
-    for (const kind of ['pull', 'push'] as const) {
-      for (const verify of [false, true]) {
-        const slot = rig.startDaemon(kind, { CENTRAL_API_URL: 'https://127.0.0.1:9/', ...(verify ? {} : { CENTRAL_API_TLS_VERIFY: 'false' }) });
-        await slot.healthPort();
-        await sleep(1_000);
-        warnings[`${kind} verify=${verify}`] = slot.current.stdout().includes(TLS_WARNING);
-        await slot.stop();
+    // TLS, against an HTTPS server with a self-signed certificate: with verification on (the default) no
+    // request gets through the handshake; a private CA file is trusted with verification still on; only an
+    // explicit CENTRAL_API_TLS_VERIFY=false reaches the server, and then the daemon warns.
+    await rig.pdv.db.query(`INSERT INTO sync_outbox (event_id, event_type, stream_key, payload) VALUES (gen_random_uuid(), 'venda.finalizada', 'tls-check', '{}')`);
+    const tls = await startTlsServer();
+    const modes = { on: {}, ca: { CENTRAL_API_CA_FILE: TLS_FIXTURE.certFile }, off: { CENTRAL_API_TLS_VERIFY: 'false' } } as const;
+    const seen: Record<string, { requests: number; warned: boolean; certificateError: boolean }> = {};
+    try {
+      for (const kind of ['pull', 'push'] as const) {
+        for (const [mode, env] of Object.entries(modes)) {
+          const before = tls.requests();
+          const slot = rig.startDaemon(kind, { CENTRAL_API_URL: tls.url, ...env });
+          await slot.healthPort();
+          await sleep(2_000);
+          const log = slot.current.stdout();
+          seen[`${kind} ${mode}`] = { requests: tls.requests() - before, warned: log.includes(TLS_WARNING), certificateError: /SELF_SIGNED|self[- ]signed/i.test(log) };
+          await slot.stop();
+        }
       }
+    } finally {
+      await tls.stop();
     }
-    outcome.set('TLS warning when disabled (pull/push)', `${warnings['pull verify=false']}/${warnings['push verify=false']}`);
-    outcome.set('TLS warning when enabled (pull/push)', `${warnings['pull verify=true']}/${warnings['push verify=true']}`);
-    outcome.expect(warnings['pull verify=false']! && warnings['push verify=false']!, 'a daemon with CENTRAL_API_TLS_VERIFY=false did not warn');
-    outcome.expect(!warnings['pull verify=true'] && !warnings['push verify=true'], 'a daemon warned although TLS verification was on');
+    const pair = (mode: string, field: 'requests' | 'warned' | 'certificateError') => `${String(seen[`pull ${mode}`]![field])}/${String(seen[`push ${mode}`]![field])}`;
+    outcome.set('TLS verify on: requests through (pull/push)', pair('on', 'requests'));
+    outcome.set('TLS verify on: certificate error logged', pair('on', 'certificateError'));
+    outcome.set('TLS private CA: requests through', pair('ca', 'requests'));
+    outcome.set('TLS verify off: requests through', pair('off', 'requests'));
+    outcome.set('TLS warning when disabled (pull/push)', pair('off', 'warned'));
+    outcome.set('TLS warning when enabled (pull/push)', `${pair('on', 'warned')} ${pair('ca', 'warned')}`);
+    for (const kind of ['pull', 'push']) {
+      const on = seen[`${kind} on`]!;
+      const ca = seen[`${kind} ca`]!;
+      const off = seen[`${kind} off`]!;
+      outcome.expect(on.requests === 0 && on.certificateError, `${kind}-service with verification on: ${on.requests} requests got through, certificate error logged: ${on.certificateError}`);
+      outcome.expect(ca.requests > 0, `${kind}-service did not reach the server through its private CA file`);
+      outcome.expect(off.requests > 0, `${kind}-service with verification off did not reach the server`);
+      outcome.expect(off.warned && !on.warned && !ca.warned, `${kind}-service TLS warning: off=${off.warned} on=${on.warned} ca=${ca.warned} (expected only when off)`);
+    }
 
     // Every captured line of every child of every scenario of this run.
     let lines = 0;

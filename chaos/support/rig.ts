@@ -8,6 +8,7 @@ import { seedCentralCatalog, seedReferenceData, seedStores } from '../../package
 import { Till } from '../../packages/demo/src/till.js';
 import { checkCatalog, checkSales } from '../../packages/demo/src/verify.js';
 import { createScratchDatabase } from '../../push-service/bench/scratch-database.js';
+import { startEmbeddedDatabase } from '../../packages/demo/src/embedded-database.js';
 import type { ChaosContext, Outcome } from './context.js';
 
 export const PDV = { pdvId: 'loja01-pdv01', lojaId: 1 } as const;
@@ -93,6 +94,8 @@ export class DaemonSlot {
 
 export interface RigOptions {
   products: number;
+  /** Where the central and PDV databases live: scratch databases on the server (default) or embedded PGlite. */
+  backend?: 'postgres' | 'pglite';
   proxy?: boolean;
   centralEnv?: Record<string, string>;
 }
@@ -119,10 +122,7 @@ export interface Rig {
  * daemons as child processes on their built entry points.
  */
 export async function createRig(ctx: ChaosContext, options: RigOptions): Promise<Rig> {
-  const admin = createPostgresDatabase({ kind: 'postgres', connectionString: ctx.pgUrl, poolMax: 1, connectTimeoutMs: 5_000, requestTimeoutMs: 60_000 }, 'goldpdv-chaos-admin');
-  const role = await createRole(ctx, admin);
-  const central = await scratch(ctx, admin, 'gp_chaos_central', role);
-  const pdv = await scratch(ctx, admin, 'gp_chaos_pdv', role);
+  const { central, pdv, password, release } = options.backend === 'pglite' ? await embeddedDatabases() : await serverDatabases(ctx);
   await applySchema(central.db, { role: 'central' });
   await applySchema(pdv.db, { role: 'pdv' });
   await seedStores(central.db);
@@ -169,7 +169,7 @@ export async function createRig(ctx: ChaosContext, options: RigOptions): Promise
     proxy,
     token,
     otherToken,
-    password: role.password,
+    password,
     till: new Till(pdv.db, PDV.lojaId, PDV.pdvId),
     daemonUrl,
     daemonEnv,
@@ -185,10 +185,42 @@ export async function createRig(ctx: ChaosContext, options: RigOptions): Promise
       await api.stop();
       await pdv.drop();
       await central.drop();
+      await release();
+    },
+  };
+}
+
+interface RigDatabases {
+  central: ScratchDb;
+  pdv: ScratchDb;
+  /** The password in the daemons' DB_URL ('' when the database asks for none). */
+  password: string;
+  release(): Promise<void>;
+}
+
+async function serverDatabases(ctx: ChaosContext): Promise<RigDatabases> {
+  const admin = createPostgresDatabase({ kind: 'postgres', connectionString: ctx.pgUrl, poolMax: 1, connectTimeoutMs: 5_000, requestTimeoutMs: 60_000 }, 'goldpdv-chaos-admin');
+  const role = await createRole(ctx, admin);
+  const central = await scratch(ctx, admin, 'gp_chaos_central', role);
+  const pdv = await scratch(ctx, admin, 'gp_chaos_pdv', role);
+  return {
+    central,
+    pdv,
+    password: role.password,
+    async release() {
       await role.drop();
       await admin.close();
     },
   };
+}
+
+/** Two in-memory PGlite databases in this process, served over the PostgreSQL protocol as the demo does. */
+async function embeddedDatabases(): Promise<RigDatabases> {
+  const embedded = async (name: string): Promise<ScratchDb> => {
+    const database = await startEmbeddedDatabase(name);
+    return { name, url: database.url, db: database.db, drop: () => database.stop() };
+  };
+  return { central: await embedded('central'), pdv: await embedded('pdv'), password: '', release: async () => undefined };
 }
 
 /** Waits until the PDV has the central catalog (at least one product) so that the till can ring up sales. */
