@@ -39,7 +39,7 @@ export async function applyItems(tx: Queryable, sql: TableSql, write: PageWrite,
     const params = [JSON.stringify(keys), ...(lower ? [JSON.stringify(lower)] : []), ...(upper ? [JSON.stringify(upper)] : [])];
     left.push(...(await deleteRows(tx, sql.deleteStale({ lower: lower !== null, upper: upper !== null }), params)));
   }
-  if (rows.length > 0) await tx.query(sql.upsert(write.page.columns), [JSON.stringify(rows)]);
+  if (rows.length > 0) await tx.query(sql.upsert(write.page.columns), sql.upsertParams(write.page.columns, rows));
 
   let pending: readonly SyncRow[] = write.pending;
   if (pending.length > 0 && upsertedKeys.length > 0) {

@@ -1,3 +1,4 @@
+import type { SyncRow } from '@goldpdv/core';
 import { quoteIdentifier, quoteTable } from './sql-identifiers.js';
 import type { ChildLink, ColumnPlan, TablePlan } from './table-plan.js';
 
@@ -22,6 +23,11 @@ export function openJson(param: string, columns: readonly ColumnPlan[], alias: s
 
 export function keyMatches(table: TablePlan, alias: string, source: string): string {
   return table.keyColumns.map((column) => `${alias}.${q(column.local.name)} = ${valueOf(column, `${source}.${q(column.central)}`)}`).join(' AND ');
+}
+
+/** The parameters of upsertSql: the rows as one JSON array (central names), read by OPENJSON. */
+export function upsertParams(_columns: readonly ColumnPlan[], rows: readonly SyncRow[]): unknown[] {
+  return [JSON.stringify(rows)];
 }
 
 export function upsertSql(table: TablePlan, columns: readonly ColumnPlan[]): string {

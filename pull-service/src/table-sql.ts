@@ -1,4 +1,4 @@
-import type { DialectName } from '@goldpdv/core';
+import type { DialectName, SyncRow } from '@goldpdv/core';
 import * as postgres from './apply-sql.postgres.js';
 import * as mssql from './apply-sql.mssql.js';
 import type { ChildLink, ColumnPlan, TablePlan } from './table-plan.js';
@@ -17,8 +17,10 @@ export interface DeleteStatements {
 
 /** The statements that apply pages to one table, built once per table (and per column set) and reused. */
 export interface TableSql {
-  /** One statement: every upsert row of a page. Parameter 1: JSON array of rows (central names). */
+  /** One statement: every upsert row of a page, with the parameters upsertParams makes of the rows. */
   upsert(columns: readonly ColumnPlan[]): string;
+  /** The parameters of upsert(columns) for these rows (central names): per dialect, see apply-sql.*.ts. */
+  upsertParams(columns: readonly ColumnPlan[], rows: readonly SyncRow[]): unknown[];
   /** Parameter 1: JSON array of keys (tombstones or pending deletes). */
   readonly deleteKeys: DeleteStatements;
   /** The rows a snapshot page shows are gone. Parameters: page keys, then the bounds that are set. */
@@ -50,6 +52,7 @@ export function createTableSql(dialect: DialectName, table: TablePlan, reference
       if (text === undefined) upserts.set(signature, (text = sql.upsertSql(table, columns)));
       return text;
     },
+    upsertParams: (columns, rows) => sql.upsertParams(columns, rows),
     deleteKeys: deleting(sql.keyListPredicate(table)),
     deleteStale(bounds) {
       const signature = `${bounds.lower}:${bounds.upper}`;
