@@ -12,6 +12,8 @@ import {
   requeueDeadLetters,
 } from '../src/outbox/outbox-store.js';
 import type { OutboxRow } from '../src/outbox/outbox-row.js';
+import { claimBatch as claimBatchSql } from '../src/outbox/outbox-sql.postgres.js';
+import type { Queryable } from '../../packages/core/src/db/types.js';
 import { countRows, insertOutboxEvents, makeEvents } from './support/outbox-fixtures.js';
 
 describeBackends('outbox store', (backend) => {
@@ -94,6 +96,30 @@ describeBackends('outbox store', (backend) => {
     expect(sizes).toEqual([8, 2, 1, 1]);
   });
 
+  it('counts a claim that never finished on every row it held, not only on the head', async () => {
+    const events = makeEvents(20, 1);
+    await insertOutboxEvents(t.db, events);
+    const ids = (rows: OutboxRow[]) => rows.map((r) => events.findIndex((e) => e.eventId === r.eventId));
+    expect(await claim('dead-worker', 8)).toHaveLength(8);
+    await t.db.query('UPDATE sync_outbox SET lease_until = NULL WHERE sent_at IS NULL');
+    // Rows 0-7 were held by a claim without a result: each has one unfinished claim, plus this one.
+    const second = await claim('b', 8);
+    expect(ids(second)).toEqual([0, 1]);
+    expect(second.map((r) => r.claimCount)).toEqual([2, 2]);
+    await sent(second);
+    // Rows 2-7 still carry the first claim: each becomes the head with that count, so the prefix stays small.
+    for (const pair of [[2, 3], [4, 5], [6, 7]]) {
+      const next = await claim('c', 8);
+      expect(ids(next)).toEqual(pair);
+      expect(next.map((r) => r.claimCount)).toEqual([2, 2]);
+      await sent(next);
+    }
+    // Row 8 was never held: a full share again.
+    const sixth = await claim('c', 8);
+    expect(ids(sixth)).toEqual([8, 9, 10, 11, 12, 13, 14, 15]);
+    expect(sixth.every((r) => r.claimCount === 1)).toBe(true);
+  });
+
   it('a lease still running is never taken over', async () => {
     await insertOutboxEvents(t.db, makeEvents(3, 1));
     expect(await claim('a', 10, 1_000)).toHaveLength(3);
@@ -170,3 +196,59 @@ describeBackends('outbox store', (backend) => {
     expect(await countRows(t.db, 'sync_outbox')).toBe(2);
   });
 });
+
+// The PostgreSQL producer rewrites the payload of an event never tried (sync_outbox_refresh). Rows behind a
+// stream's head carry no lease of their own there, so the refresh must see the head's claim instead.
+describeBackends(
+  'outbox payload refresh under head leases',
+  (backend) => {
+    let t: TestDatabase;
+    beforeEach(async () => {
+      t = await backend.create();
+      await applySchema(t.db, { role: 'pdv' });
+    });
+    afterEach(async () => {
+      await t.dispose();
+    });
+
+    const events = makeEvents(3, 1);
+    const payloadOf = async (i: number) => (await t.db.query<{ payload: string }>('SELECT payload FROM sync_outbox WHERE event_id = $1', [events[i]!.eventId])).rows[0]!.payload;
+    const refresh = (i: number, payload: string, db: Queryable = t.db) => db.query('SELECT sync_outbox_refresh($1::uuid, $2)', [events[i]!.eventId, payload]);
+
+    it('never rewrites an event held behind a head, whether the claim is live, died, or was counted', async () => {
+      await insertOutboxEvents(t.db, events);
+      await refresh(2, '{"v":1}');
+      expect(await payloadOf(2)).toBe('{"v":1}');
+      expect(await claimOutboxBatch(t.db, { owner: 'w', limit: 10, leaseMs: 60_000 })).toHaveLength(3);
+      await refresh(2, '{"v":2}');
+      expect(await payloadOf(2)).toBe('{"v":1}');
+      // The worker died: its lease ran out, its claim is still on the head.
+      await t.db.query("UPDATE sync_outbox SET lease_until = now() - interval '1 second' WHERE lease_owner = 'w'");
+      await refresh(2, '{"v":3}');
+      expect(await payloadOf(2)).toBe('{"v":1}');
+      // The next claim counts the dead one on the rows behind and takes the head alone; once the head is sent
+      // nothing holds row 2 any more, but it may have gone up with the dead claim, so it stays as it was.
+      const head = await claimOutboxBatch(t.db, { owner: 'w2', limit: 4, leaseMs: 60_000 });
+      expect(head.map((r) => r.eventId)).toEqual([events[0]!.eventId]);
+      await recordOutcomes(t.db, [{ kind: 'sent', row: head[0]!, httpStatus: 201 }]);
+      await refresh(2, '{"v":4}');
+      expect(await payloadOf(2)).toBe('{"v":1}');
+    });
+
+    // PGlite serves one connection at a time, so a second transaction cannot run beside the claim there.
+    it.skipIf(backend.name === 'pglite')('a refresh during a claim of its stream waits for the claim, then leaves the event alone', async () => {
+      await insertOutboxEvents(t.db, events);
+      let refreshed: Promise<unknown> | undefined;
+      let settledEarly = false;
+      await t.db.transaction(async (tx) => {
+        await tx.query(claimBatchSql, ['w', 60_000, 10, 1]);
+        refreshed = refresh(2, '{"v":9}').finally(() => (settledEarly = true));
+        await new Promise((resolve) => setTimeout(resolve, 400));
+        expect(settledEarly).toBe(false);
+      });
+      await refreshed;
+      expect(await payloadOf(2)).toBe(events[2]!.payload);
+    });
+  },
+  ['pglite', 'postgres'],
+);

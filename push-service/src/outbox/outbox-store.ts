@@ -61,8 +61,11 @@ export async function recordOutcomes(db: Database, outcomes: readonly RowOutcome
   });
 }
 
+/** Hands back what `owner` holds; answers how many rows were handed back. */
 export async function releaseLeases(db: Queryable, owner: string): Promise<number> {
-  return (await db.query(sqlFor(db).releaseLeases, [owner])).rowCount;
+  const result = await db.query<{ released?: unknown }>(sqlFor(db).releaseLeases, [owner]);
+  // SQL Server leases every held row, so its row count is the answer; PostgreSQL counts the held prefixes.
+  return db.dialect === 'mssql' ? result.rowCount : Number(result.rows[0]?.released ?? 0);
 }
 
 /** Deletes at most `batchSize` sent rows older than the audit window; returns how many went. */
