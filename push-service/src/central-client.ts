@@ -184,8 +184,13 @@ function describeProblem(response: HttpResponse): string {
   return `${response.status} ${response.body.slice(0, 200)}`.trim();
 }
 
+/** What Date.prototype.toISOString writes: UTC, milliseconds, "Z". The PostgreSQL claim returns this form. */
+const CANONICAL_ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+
 /** Outbox timestamps come back in the database's text form; the contract wants ISO 8601 with an offset. */
 export function toIso(value: string): string {
+  // Already canonical: skip a Date round trip per event on the hot path.
+  if (CANONICAL_ISO.test(value)) return value;
   let normalised = value.includes('T') ? value : value.replace(' ', 'T');
   // PostgreSQL writes "+00" where ISO 8601 parsers want "+00:00".
   normalised = normalised.replace(/([+-]\d{2})$/, '$1:00');

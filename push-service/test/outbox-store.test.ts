@@ -12,6 +12,7 @@ import {
   requeueDeadLetters,
 } from '../src/outbox/outbox-store.js';
 import type { OutboxRow } from '../src/outbox/outbox-row.js';
+import { toIso } from '../src/central-client.js';
 import { claimBatch as claimBatchSql } from '../src/outbox/outbox-sql.postgres.js';
 import type { Queryable } from '../../packages/core/src/db/types.js';
 import { countRows, insertOutboxEvents, makeEvents } from './support/outbox-fixtures.js';
@@ -43,6 +44,16 @@ describeBackends('outbox store', (backend) => {
     // The streams held by "a" are closed to "b" even though they have more rows.
     const second = await claim('b', 100);
     expect(second.filter((r) => first.some((f) => f.streamKey === r.streamKey))).toEqual([]);
+  });
+
+  it('returns each row with its creation time in UTC ISO 8601, to the millisecond', async () => {
+    await insertOutboxEvents(t.db, makeEvents(3, 1));
+    const claimed = await claim('a', 10);
+    const { rows } = await t.db.query<{ created_at: unknown }>('SELECT created_at FROM sync_outbox ORDER BY outbox_id');
+    // PostgreSQL answers timestamptz as text here ("... 13:20:01.123456+00"); SQL Server's driver gives a Date.
+    const asIso = (value: unknown) => (value instanceof Date ? value : new Date(String(value).replace(' ', 'T').replace(/([+-]\d{2})$/, '$1:00'))).toISOString();
+    const stored = rows.map((row) => asIso(row.created_at));
+    expect(claimed.map((row) => toIso(row.createdAt))).toEqual(stored);
   });
 
   it('with several lanes a claim takes only its share of the streams, so that every lane finds work', async () => {

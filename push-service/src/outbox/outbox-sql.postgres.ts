@@ -85,9 +85,11 @@ export const claimBatch = `WITH RECURSIVE heads AS (
 )
 -- The rows as this statement's snapshot saw them, so the two updates above are added here.
 SELECT ${ROW_COLUMNS.split(', ')
-  .filter((c) => c !== 'claim_count')
+  .filter((c) => c !== 'claim_count' && c !== 'created_at')
   .map((c) => `s.${c}`)
   .join(', ')},
+  -- The form the push contract sends (toIso passes it through as it is).
+  to_char(s.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS created_at,
   s.claim_count + 1 + CASE WHEN s.outbox_id > p.head_id AND s.outbox_id <= p.unfinished_until THEN 1 ELSE 0 END AS claim_count
 FROM picked p
 -- An id array, not a join: the planner then probes the primary key instead of hashing the whole table,
