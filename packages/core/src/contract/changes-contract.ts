@@ -77,3 +77,65 @@ export const tablesResponseSchema = z.object({
   tables: z.array(z.object({ table: z.string(), keyColumns: z.array(z.string()).min(1), filtered: z.boolean() })),
 });
 export type TablesResponse = z.infer<typeof tablesResponseSchema>;
+
+/*
+ * Pages are the bulk of what a PDV reads, and a schema walk per value costs more than the rest of the client's
+ * work on a page. asChangesPage and asSnapshotPage accept a parsed body only when it is exactly what the schema
+ * above would accept and give back unchanged (no unknown property anywhere, which the schema would strip), and
+ * return it as it is; for anything else they return null, and the caller runs the schema, which then decides
+ * and names the field at fault. They never accept what the schema refuses.
+ */
+const VERSION_TEXT = /^\d{1,20}$/;
+const COLUMN_TYPE_NAMES: ReadonlySet<string> = new Set(COLUMN_TYPES);
+
+type Json = Record<string, unknown>;
+
+/** A plain JSON object with exactly `size` own properties, none of them __proto__ (which the schema drops). */
+function isObjectOfSize(value: unknown, size: number): value is Json {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+  return Object.keys(value).length === size && !Object.prototype.hasOwnProperty.call(value, '__proto__');
+}
+
+const isVersion = (value: unknown): boolean => typeof value === 'string' && VERSION_TEXT.test(value);
+
+function isRow(value: unknown): value is SyncRow {
+  if (typeof value !== 'object' || value === null || Array.isArray(value) || Object.prototype.hasOwnProperty.call(value, '__proto__')) return false;
+  for (const item of Object.values(value)) {
+    if (item !== null && typeof item !== 'string' && typeof item !== 'boolean' && !(typeof item === 'number' && Number.isFinite(item))) return false;
+  }
+  return true;
+}
+
+function isHeader(page: Json): boolean {
+  if (typeof page.table !== 'string' || typeof page.hasMore !== 'boolean') return false;
+  if (page.nextCursor !== null && typeof page.nextCursor !== 'string') return false;
+  const keyColumns = page.keyColumns;
+  if (!Array.isArray(keyColumns) || keyColumns.length === 0 || !keyColumns.every((name) => typeof name === 'string')) return false;
+  const columns = page.columns;
+  return (
+    Array.isArray(columns) &&
+    columns.every((column) => isObjectOfSize(column, 2) && typeof column.name === 'string' && column.name.length > 0 && COLUMN_TYPE_NAMES.has(column.type as string))
+  );
+}
+
+function isChange(change: unknown): boolean {
+  if (typeof change !== 'object' || change === null) return false;
+  const { op } = change as Json;
+  if (op === 'upsert') return isObjectOfSize(change, 4) && isVersion(change.version) && isRow(change.key) && isRow(change.row);
+  if (op === 'delete') return isObjectOfSize(change, 3) && isVersion(change.version) && isRow(change.key);
+  return false;
+}
+
+/** `json` as a ChangesPage when changesPageSchema would accept it unchanged; otherwise null (run the schema). */
+export function asChangesPage(json: unknown): ChangesPage | null {
+  if (!isObjectOfSize(json, 8) || !isHeader(json) || !isVersion(json.sinceVersion) || !isVersion(json.toVersion)) return null;
+  const changes = json.changes;
+  return Array.isArray(changes) && changes.every(isChange) ? (json as unknown as ChangesPage) : null;
+}
+
+/** `json` as a SnapshotPage when snapshotPageSchema would accept it unchanged; otherwise null (run the schema). */
+export function asSnapshotPage(json: unknown): SnapshotPage | null {
+  if (!isObjectOfSize(json, 7) || !isHeader(json) || !isVersion(json.snapshotVersion)) return null;
+  const rows = json.rows;
+  return Array.isArray(rows) && rows.every(isRow) ? (json as unknown as SnapshotPage) : null;
+}
