@@ -64,9 +64,10 @@ export const claimBatch = `WITH RECURSIVE heads AS (
   SELECT head_id, stream_key, unfinished_until, MAX(outbox_id) AS last_id FROM picked GROUP BY head_id, stream_key, unfinished_until
 ), leased AS (
   UPDATE sync_outbox u
-  SET lease_owner = $1, lease_until = now() + ($2::int * interval '1 millisecond'), claim_count = u.claim_count + 1, claim_until = c.last_id
-  FROM claims c
-  WHERE u.outbox_id = c.head_id
+  SET lease_owner = $1, lease_until = now() + ($2::int * interval '1 millisecond'), claim_count = u.claim_count + 1,
+      claim_until = (SELECT c.last_id FROM claims c WHERE c.head_id = u.outbox_id)
+  -- Ids, not a join, for the same reason as below.
+  WHERE u.outbox_id = ANY (ARRAY(SELECT head_id FROM claims))
   RETURNING u.outbox_id
 ), counted AS (
   -- The unfinished claim of each such head, counted on the rows it held behind the head. The ids come from
