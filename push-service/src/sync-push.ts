@@ -7,7 +7,7 @@ import type { pushEnv } from './config.js';
 import type { z } from 'zod';
 import { CentralClient } from './central-client.js';
 import { createHttpClient } from '@goldpdv/core';
-import { claimOutboxBatch, purgeSentRows, readOutboxBacklog, recordOutcomes, releaseLeases } from './outbox/outbox-store.js';
+import { claimOutboxBatch, purgeSentRows, readOutboxBacklog, recordOutcomes, refreshOutboxStatistics, releaseLeases } from './outbox/outbox-store.js';
 import { triageRows } from './triage.js';
 import { PushMetrics } from './push-metrics.js';
 
@@ -58,6 +58,7 @@ export function createPushWorker({ config, db, logger, health, metrics: register
   let centralDownSince: number | null = null;
   let lastBacklogAt = 0;
   let lastRetentionAt = 0;
+  let statisticsRefreshed = false;
 
   async function runBatch(signal: AbortSignal): Promise<boolean> {
     const rows = await withRetry(() => claimOutboxBatch(db, { owner, leaseMs: config.PUSH_LEASE_MS, limit: config.PUSH_BATCH_SIZE, lanes: config.PUSH_CONCURRENCY }));
@@ -127,6 +128,10 @@ export function createPushWorker({ config, db, logger, health, metrics: register
   return {
     metrics,
     async runCycle(signal): Promise<CycleOutcome> {
+      if (!statisticsRefreshed) {
+        statisticsRefreshed = true;
+        await refreshOutboxStatistics(db).catch((error: unknown) => logger.warn({ err: error }, 'could not analyse sync_outbox; claims may be slow until autovacuum does'));
+      }
       await housekeeping(db);
       // Each lane keeps taking full batches on its own for a while: lanes that waited for each other after
       // every batch would leave the database and the network idle half of the time under a backlog.

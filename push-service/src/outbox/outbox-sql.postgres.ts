@@ -34,8 +34,10 @@ export const claimBatch = `WITH RECURSIVE heads AS (
 ), due AS (
   SELECT o.outbox_id, o.stream_key, o.claim_count, o.claim_until
   FROM sync_outbox o
-  JOIN heads h ON h.outbox_id = o.outbox_id
-  WHERE o.sent_at IS NULL
+  -- The heads by id: joined, the heads were matched against a scan of the whole backlog whenever the
+  -- statistics did not know the backlog yet (a fresh table, or one that just grew during an outage).
+  WHERE o.outbox_id = ANY (ARRAY(SELECT outbox_id FROM heads))
+    AND o.sent_at IS NULL
     AND o.next_attempt_at <= now()
     AND (o.lease_until IS NULL OR o.lease_until < now())
   ORDER BY o.next_attempt_at, o.outbox_id
