@@ -129,8 +129,11 @@ export function createPushWorker({ config, db, logger, health, metrics: register
     metrics,
     async runCycle(signal): Promise<CycleOutcome> {
       if (!statisticsRefreshed) {
-        statisticsRefreshed = true;
-        await refreshOutboxStatistics(db).catch((error: unknown) => logger.warn({ err: error }, 'could not analyse sync_outbox; claims may be slow until autovacuum does'));
+        // Once per process; tried again next cycle if the database was not there.
+        await refreshOutboxStatistics(db).then(
+          () => (statisticsRefreshed = true),
+          (error: unknown) => logger.warn({ err: error }, 'could not analyse sync_outbox; claims may be slow until autovacuum does'),
+        );
       }
       await housekeeping(db);
       // Each lane keeps taking full batches on its own for a while: lanes that waited for each other after

@@ -208,10 +208,10 @@ describeBackends('outbox store', (backend) => {
   });
 });
 
-// The PostgreSQL producer rewrites the payload of an event never tried (sync_outbox_refresh). Rows behind a
-// stream's head carry no lease of their own there, so the refresh must see the head's claim instead.
+// The PostgreSQL producer rewrites the payload of an event never tried (sync_outbox_refresh): never one that a
+// claim holds or held, since those bytes may already be at the central API.
 describeBackends(
-  'outbox payload refresh under head leases',
+  'outbox payload refresh and claims',
   (backend) => {
     let t: TestDatabase;
     beforeEach(async () => {
@@ -226,19 +226,19 @@ describeBackends(
     const payloadOf = async (i: number) => (await t.db.query<{ payload: string }>('SELECT payload FROM sync_outbox WHERE event_id = $1', [events[i]!.eventId])).rows[0]!.payload;
     const refresh = (i: number, payload: string, db: Queryable = t.db) => db.query('SELECT sync_outbox_refresh($1::uuid, $2)', [events[i]!.eventId, payload]);
 
-    it('never rewrites an event held behind a head, whether the claim is live, died, or was counted', async () => {
+    it('never rewrites an event a claim holds, whether the claim is live, died, or was taken over', async () => {
       await insertOutboxEvents(t.db, events);
       await refresh(2, '{"v":1}');
       expect(await payloadOf(2)).toBe('{"v":1}');
       expect(await claimOutboxBatch(t.db, { owner: 'w', limit: 10, leaseMs: 60_000 })).toHaveLength(3);
       await refresh(2, '{"v":2}');
       expect(await payloadOf(2)).toBe('{"v":1}');
-      // The worker died: its lease ran out, its claim is still on the head.
+      // The worker died: its lease ran out.
       await t.db.query("UPDATE sync_outbox SET lease_until = now() - interval '1 second' WHERE lease_owner = 'w'");
       await refresh(2, '{"v":3}');
       expect(await payloadOf(2)).toBe('{"v":1}');
-      // The next claim counts the dead one on the rows behind and takes the head alone; once the head is sent
-      // nothing holds row 2 any more, but it may have gone up with the dead claim, so it stays as it was.
+      // The next claim takes the head alone; once the head is sent, row 2 may still have gone up with the dead
+      // claim, so it stays as it was.
       const head = await claimOutboxBatch(t.db, { owner: 'w2', limit: 4, leaseMs: 60_000 });
       expect(head.map((r) => r.eventId)).toEqual([events[0]!.eventId]);
       await recordOutcomes(t.db, [{ kind: 'sent', row: head[0]!, httpStatus: 201 }]);

@@ -47,12 +47,9 @@ describeBackends('status CLI', (backend) => {
     await q(`INSERT INTO sync_checkpoint (table_name, version, mode, rows_applied, last_error, last_error_at) VALUES ('cliente', 7, 'snapshot', 30, 'stop-table: 2 row(s) refused', '2024-05-01T11:00:00Z')`);
     for (const key of ['1', '2']) await q(`INSERT INTO sync_rejected_row (table_name, row_key, reason) VALUES ('cliente', '{"id":${key}}', 'value too long')`);
     await q(`INSERT INTO sync_rejected_row (table_name, row_key, reason) VALUES ('old_table', '{"id":9}', 'gone')`);
-    // Outbox: three pending, two of them held by a sender (a leased head and the row its claim holds behind
-    // it, up to claim_until), one sent.
+    // Outbox: two pending (one of them leased by a sender), one sent.
     await q(`INSERT INTO sync_outbox (event_id, event_type, stream_key, payload, created_at) VALUES ('${uuid(1)}', 'sale', 's1', '{}', now() - interval '600 seconds')`);
     await q(`INSERT INTO sync_outbox (event_id, event_type, stream_key, payload, lease_owner, lease_until) VALUES ('${uuid(2)}', 'sale', 's2', '{}', 'x', now() + interval '60 seconds')`);
-    await q(`INSERT INTO sync_outbox (event_id, event_type, stream_key, payload) VALUES ('${uuid(4)}', 'sale', 's2', '{}')`);
-    await q(`UPDATE sync_outbox SET claim_until = (SELECT MAX(outbox_id) FROM sync_outbox) WHERE lease_owner = 'x'`);
     await q(`INSERT INTO sync_outbox (event_id, event_type, stream_key, payload, sent_at) VALUES ('${uuid(3)}', 'sale', 's3', '{}', now())`);
     const dead = [
       [10, 'handler_rejected: unknown product'],
@@ -81,7 +78,7 @@ describeBackends('status CLI', (backend) => {
       { table: 'produto', version: '42', mode: 'delta', rowsApplied: '1200', lastSuccessAt: '2024-05-01T10:00:00.000Z', lastError: null, lastErrorAt: null, rejectedRows: 0 },
     ]);
     expect(status.otherRejected).toEqual([{ table: 'old_table', rejectedRows: 1 }]);
-    expect(status.outbox).toMatchObject({ pending: 3, inFlight: 2, deadLetters: 3 });
+    expect(status.outbox).toMatchObject({ pending: 2, inFlight: 1, deadLetters: 3 });
     expect(status.outbox.oldestPendingAgeSeconds).toBeGreaterThanOrEqual(600);
     expect(status.outbox.oldestPendingAgeSeconds).toBeLessThan(700);
     expect(status.outbox.deadLetterReasons.map((r) => [r.reason, r.events])).toEqual([
@@ -97,7 +94,7 @@ describeBackends('status CLI', (backend) => {
     const human = await runStatus(cli, [], env);
     expect(human.code).toBe(0);
     expect(human.stdout).toMatch(/cliente\s+7\s+snapshot\s+30\s+2\s+-\s+2024-05-01T11:00:00.000Z stop-table/);
-    expect(human.stdout).toContain('pending 3, in flight 2, oldest pending');
+    expect(human.stdout).toContain('pending 2, in flight 1, oldest pending');
     expect(human.stdout).toMatch(/push-service\s+unreachable/);
   }, 60_000);
 

@@ -15,10 +15,7 @@ GROUP BY r.table_name ORDER BY r.table_name`;
 
 export const outbox = `SELECT
   (SELECT COUNT(*) FROM sync_outbox WHERE sent_at IS NULL) AS pending,
-  -- Only stream heads carry a lease, with claim_until = the last row held behind them (0007_outbox_head_leases.sql).
-  (SELECT COUNT(*) FROM sync_outbox h
-    JOIN sync_outbox r ON r.stream_key = h.stream_key AND r.sent_at IS NULL AND r.outbox_id BETWEEN h.outbox_id AND h.claim_until
-    WHERE h.sent_at IS NULL AND h.lease_until > now()) AS in_flight,
+  (SELECT COUNT(*) FROM sync_outbox WHERE sent_at IS NULL AND lease_until > now()) AS in_flight,
   (SELECT EXTRACT(EPOCH FROM now() - MIN(created_at)) FROM sync_outbox WHERE sent_at IS NULL) AS oldest_age_s,
   (SELECT COUNT(*) FROM sync_dead_letter) AS dead_letters`;
 
