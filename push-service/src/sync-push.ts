@@ -144,8 +144,12 @@ export function createPushWorker({ config, db, logger, health, metrics: register
         while (busy && !signal.aborted && Date.now() < until) busy = await runBatch(signal);
         return busy;
       };
-      const lanes = await Promise.all(Array.from({ length: config.PUSH_CONCURRENCY }, laneBusy));
-      return { busy: lanes.some(Boolean) };
+      // Every lane ends before the cycle does, even when one fails: a lane still sending after its cycle
+      // rejected could have its claim released by stop() while its request is in flight.
+      const lanes = await Promise.allSettled(Array.from({ length: config.PUSH_CONCURRENCY }, laneBusy));
+      const failed = lanes.find((lane): lane is PromiseRejectedResult => lane.status === 'rejected');
+      if (failed) throw failed.reason;
+      return { busy: lanes.some((lane) => lane.status === 'fulfilled' && lane.value) };
     },
     async stop() {
       logger.info({ sentTotal: metrics.sentTotal, retriesTotal: metrics.retriesTotal, deadLettersTotal: metrics.deadLettersTotal }, 'push totals');
