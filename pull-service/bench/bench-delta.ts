@@ -11,7 +11,8 @@ const TYPES = ['int', 'text', 'text', 'int', 'text', 'text', 'numeric', 'numeric
 
 /** Runs the real pull worker (in this process, over HTTP) until every table is idle; returns the seconds taken. */
 export async function pullUntilIdle(central: CentralRig, local: Database, pageSize: number): Promise<number> {
-  const logs = memoryLogger();
+  // The production log level: trace lines would be benchmark overhead that no PDV pays.
+  const logs = memoryLogger('info');
   const worker = createPullWorker({ config: workerConfig({ CENTRAL_API_URL: central.url, PULL_TABLES_FILE: BUNDLED_TABLES_FILE, PULL_PAGE_SIZE: pageSize }), db: local, logger: logs.sync.logger, health: newHealth() });
   const signal = new AbortController().signal;
   const started = process.hrtime.bigint();

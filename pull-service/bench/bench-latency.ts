@@ -12,7 +12,8 @@ import { countOf, insertProdutos } from './bench-databases.js';
  * committed INSERT centrally, and the clock stops when the row can be read locally.
  */
 export async function commitToVisibleLatency(central: CentralRig, local: Database, firstId: number, changes: number): Promise<number[]> {
-  const logs = memoryLogger();
+  // The production log level: trace lines would be benchmark overhead that no PDV pays.
+  const logs = memoryLogger('info');
   const worker = createPullWorker({ config: workerConfig({ CENTRAL_API_URL: central.url, PULL_TABLES_FILE: BUNDLED_TABLES_FILE, PULL_LONG_POLL_MS: 20_000 }), db: local, logger: logs.sync.logger, health: newHealth() });
   const stop = new AbortController();
   const loop = (async () => {

@@ -33,7 +33,7 @@ async function main(): Promise<void> {
   const backend = postgresBackend(serverUrl);
   const centrals: CentralRig[] = [];
   try {
-    const central = await startCentral(backend, CENTRAL_SETTINGS);
+    const central = await startCentral(backend, CENTRAL_SETTINGS, 'info');
     centrals.push(central);
     await central.exec(`INSERT INTO categoria (categoria_id, nome) VALUES (1, 'Bebidas'), (2, 'Padaria'), (3, 'Açougue')`);
     const local = await pdvDatabase(backend);
@@ -64,7 +64,7 @@ async function main(): Promise<void> {
     await local.dispose();
 
     say(`snapshot: ${SIZES.snapshot} rows into a pull-service child process`);
-    const snapshotCentral = await startCentral(backend, CENTRAL_SETTINGS);
+    const snapshotCentral = await startCentral(backend, CENTRAL_SETTINGS, 'info');
     centrals.push(snapshotCentral);
     await snapshotCentral.exec(`INSERT INTO categoria (categoria_id, nome) VALUES (1, 'Bebidas'), (2, 'Padaria'), (3, 'Açougue')`);
     const snapshot = await snapshotInChildProcess(snapshotCentral, backend, SIZES.snapshot);

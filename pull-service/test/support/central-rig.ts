@@ -22,10 +22,10 @@ export interface CentralRig {
   close(): Promise<void>;
 }
 
-export async function startCentral(backend: Backend, config: Partial<DeltasConfig> = {}): Promise<CentralRig> {
+export async function startCentral(backend: Backend, config: Partial<DeltasConfig> = {}, logLevel: 'trace' | 'info' = 'trace'): Promise<CentralRig> {
   const database: TestDatabase = await backend.create();
   const { db } = database;
-  const logs = memoryLogger();
+  const logs = memoryLogger(logLevel);
   let api: CentralApi | undefined;
   const exec = async (sql: string, params: SqlParams = []) => (await db.query(db.dialect === 'mssql' ? sql.replace(/\$(\d+)/g, '@p$1') : sql, params)).rows;
   try {

@@ -42,7 +42,8 @@ export async function plannedTable(db: Database, table: string, mapping: unknown
 }
 
 /** A logger writing JSON lines into memory, and the lines parsed. */
-export function memoryLogger(): { sync: SyncLogger; lines: () => Record<string, unknown>[] } {
+/** Log lines kept in memory; `level` defaults to trace so that tests can look at every line. */
+export function memoryLogger(level: 'trace' | 'debug' | 'info' = 'trace'): { sync: SyncLogger; lines: () => Record<string, unknown>[] } {
   const text: string[] = [];
   const destination = new Writable({
     write(chunk: Buffer, _encoding, done) {
@@ -50,7 +51,7 @@ export function memoryLogger(): { sync: SyncLogger; lines: () => Record<string, 
       done();
     },
   });
-  const sync = createLogger('pull-service', { level: 'trace', dir: null, fileMaxSize: '10m', fileFrequency: 'daily', fileCount: 1, pretty: false }, { destination, base: { pdvId: 'loja01-pdv01' } });
+  const sync = createLogger('pull-service', { level, dir: null, fileMaxSize: '10m', fileFrequency: 'daily', fileCount: 1, pretty: false }, { destination, base: { pdvId: 'loja01-pdv01' } });
   return { sync, lines: () => text.map((line) => JSON.parse(line) as Record<string, unknown>) };
 }
 
