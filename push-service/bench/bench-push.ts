@@ -11,6 +11,7 @@
  * line per batch) to that file; BENCH_PUSH_CONCURRENCY overrides the lanes of the batched run (3); CHILD_NODE_ARGS="--cpu-prof --cpu-prof-dir=<dir>" profiles the child processes.
  */
 import { randomBytes } from 'node:crypto';
+import { appendFileSync } from 'node:fs';
 import { payloadFingerprint } from '../../packages/core/src/contract/fingerprint.js';
 import { applySchema } from '../../packages/core/src/db/schema-runner.js';
 import { createPostgresDatabase } from '../../packages/core/src/db/postgres.js';
@@ -48,7 +49,7 @@ async function timeDelivery(pdv: Database, env: Record<string, string>, expected
   } finally {
     push.child.kill('SIGTERM');
     await push.exited;
-    if (process.env.BENCH_PUSH_LOG) (await import('node:fs')).appendFileSync(process.env.BENCH_PUSH_LOG, push.stdout());
+    if (process.env.BENCH_PUSH_LOG) appendFileSync(process.env.BENCH_PUSH_LOG, push.stdout());
   }
 }
 

@@ -1,4 +1,4 @@
-import { afterEach, beforeEach, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { applySchema } from '../../packages/core/src/db/schema-runner.js';
 import { describeBackends, type TestDatabase } from '../../packages/core/test/support/backends.js';
 import {
@@ -206,22 +206,11 @@ describeBackends('outbox store', (backend) => {
     expect(await purgeSentRows(t.db, 24, 3)).toBe(0);
     expect(await countRows(t.db, 'sync_outbox')).toBe(2);
   });
-});
 
-// The PostgreSQL producer rewrites the payload of an event never tried (sync_outbox_refresh): never one that a
-// claim holds or held, since those bytes may already be at the central API.
-describeBackends(
-  'outbox payload refresh and claims',
-  (backend) => {
-    let t: TestDatabase;
-    beforeEach(async () => {
-      t = await backend.create();
-      await applySchema(t.db, { role: 'pdv' });
-    });
-    afterEach(async () => {
-      await t.dispose();
-    });
-
+  // The PostgreSQL producer rewrites the payload of an event never tried (sync_outbox_refresh): never one that a
+  // claim holds or held, since those bytes may already be at the central API. (The SQL Server producer does the
+  // same inside its triggers.)
+  describe.skipIf(backend.name === 'mssql')('payload refresh and claims', () => {
     const events = makeEvents(3, 1);
     const payloadOf = async (i: number) => (await t.db.query<{ payload: string }>('SELECT payload FROM sync_outbox WHERE event_id = $1', [events[i]!.eventId])).rows[0]!.payload;
     const refresh = (i: number, payload: string, db: Queryable = t.db) => db.query('SELECT sync_outbox_refresh($1::uuid, $2)', [events[i]!.eventId, payload]);
@@ -260,6 +249,5 @@ describeBackends(
       await refreshed;
       expect(await payloadOf(2)).toBe(events[2]!.payload);
     });
-  },
-  ['pglite', 'postgres'],
-);
+  });
+});
