@@ -8,7 +8,8 @@
  *   raw_insert_events_per_s the same events inserted straight into the inbox in batches, no HTTP (the ceiling)
  * Uses BENCH_PG_URL or TEST_PG_URL (default postgres://postgres@127.0.0.1:5432/postgres).
  * Diagnostics: BENCH_LOG_LEVEL=debug with BENCH_PUSH_LOG=<file> appends push-service's log lines (one "batch done"
- * line per batch) to that file; BENCH_PUSH_CONCURRENCY overrides the lanes of the batched run (3); CHILD_NODE_ARGS="--cpu-prof --cpu-prof-dir=<dir>" profiles the child processes.
+ * line per batch) to that file; BENCH_PUSH_CONCURRENCY overrides the lanes of the batched run (3);
+ * CHILD_NODE_ARGS="--cpu-prof --cpu-prof-dir=<dir>" profiles the child processes.
  */
 import { randomBytes } from 'node:crypto';
 import { appendFileSync } from 'node:fs';
