@@ -2,7 +2,7 @@ import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { DaemonContext, DaemonWorker, CycleOutcome, Database } from '@goldpdv/core';
-import { ConfigError, withRetry } from '@goldpdv/core';
+import { ConfigError, TransientError, withRetry } from '@goldpdv/core';
 import type { pushEnv } from './config.js';
 import type { z } from 'zod';
 import { CentralClient } from './central-client.js';
@@ -33,7 +33,13 @@ export function createPushWorker({ config, db, logger, health, metrics: register
       `PUSH_LEASE_MS: expected more than PUSH_CONNECT_TIMEOUT_MS + PUSH_RESPONSE_TIMEOUT_MS (${config.PUSH_CONNECT_TIMEOUT_MS + config.PUSH_RESPONSE_TIMEOUT_MS}); found ${config.PUSH_LEASE_MS}`,
     );
   }
-  const owner = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`.slice(0, 64);
+  // Each claim is leased as '<worker>/<claim number>' (lease_owner holds 64 characters), so that an outcome can
+  // tell its own claim from a later one of the same worker.
+  const worker = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`.slice(0, 50);
+  let claims = 0;
+  // A send stops this long before its lease runs out, leaving time to record its outcomes; at most 10 s, and
+  // always leaving one whole request (connect + response timeouts) inside the budget.
+  const sendBudgetMs = config.PUSH_LEASE_MS - Math.min(10_000, (config.PUSH_LEASE_MS - config.PUSH_CONNECT_TIMEOUT_MS - config.PUSH_RESPONSE_TIMEOUT_MS) / 2);
   if (!config.CENTRAL_API_TLS_VERIFY) logger.warn('TLS certificate verification of the central API is DISABLED (CENTRAL_API_TLS_VERIFY=false)');
   const http = createHttpClient({
     connectTimeoutMs: config.PUSH_CONNECT_TIMEOUT_MS,
@@ -61,20 +67,29 @@ export function createPushWorker({ config, db, logger, health, metrics: register
   let statisticsRefreshed = false;
 
   async function runBatch(signal: AbortSignal): Promise<boolean> {
+    const owner = `${worker}/${(++claims).toString(36)}`;
+    // Taken before the claim: the lease starts on the database clock during the claim, never before this.
+    const claimedAt = Date.now();
     const rows = await withRetry(() => claimOutboxBatch(db, { owner, leaseMs: config.PUSH_LEASE_MS, limit: config.PUSH_BATCH_SIZE, lanes: config.PUSH_CONCURRENCY }));
     if (rows.length === 0) return false;
     const started = Date.now();
     const { ready, setAside } = triageRows(rows, config.PUSH_POISON_CLAIM_LIMIT);
     metrics.inFlight += ready.length;
     let report;
+    // Per-event mode and the halving of a refused batch make several requests in a row: all of them must end
+    // while the lease holds, or another worker could claim and send the same rows at the same time.
+    const lease = leaseBudgetSignal(sendBudgetMs - (started - claimedAt));
     try {
-      report = ready.length > 0 ? await client.send(ready, graceSignal(signal, config.PUSH_STOP_GRACE_MS)) : { outcomes: [], centralProblem: null, statuses: [] };
+      report = ready.length > 0 ? await client.send(ready, AbortSignal.any([graceSignal(signal, config.PUSH_STOP_GRACE_MS), lease.signal])) : { outcomes: [], centralProblem: null, statuses: [] };
     } finally {
+      lease.clear();
       metrics.inFlight -= ready.length;
     }
+    if (lease.signal.aborted) logger.warn({ owner, budgetMs: sendBudgetMs, claimed: rows.length }, 'a batch ran out of lease time; its unsent events are retried later');
     const outcomes = [...setAside, ...report.outcomes];
     // If this fails for good the leases expire and the rows are sent again; the central inbox dedupes them.
-    await withRetry(() => recordOutcomes(db, outcomes));
+    const dropped = await withRetry(() => recordOutcomes(db, outcomes));
+    if (dropped > 0) logger.warn({ owner, dropped }, 'outcomes not recorded: another claim has taken these events over since this lease ran out');
     metrics.record(outcomes, report.statuses, Date.now() - started);
     reportCentral(report.centralProblem);
     for (const dead of outcomes) {
@@ -153,7 +168,7 @@ export function createPushWorker({ config, db, logger, health, metrics: register
     },
     async stop() {
       logger.info({ sentTotal: metrics.sentTotal, retriesTotal: metrics.retriesTotal, deadLettersTotal: metrics.deadLettersTotal }, 'push totals');
-      const released = await releaseLeases(db, owner).catch((error: unknown) => {
+      const released = await releaseLeases(db, worker).catch((error: unknown) => {
         logger.warn({ err: error }, 'could not release leases; they expire on their own');
         return 0;
       });
@@ -161,6 +176,14 @@ export function createPushWorker({ config, db, logger, health, metrics: register
       http.close();
     },
   };
+}
+
+/** A signal that fires when a claim's send budget is spent; clear() when the send is over. */
+function leaseBudgetSignal(budgetMs: number): { signal: AbortSignal; clear: () => void } {
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(new TransientError(`the send outlasted its lease budget of ${budgetMs} ms`)), Math.max(0, budgetMs));
+  timer.unref();
+  return { signal: controller.signal, clear: () => clearTimeout(timer) };
 }
 
 /** A signal that fires `graceMs` after `signal`, so a batch in flight at SIGTERM can still finish. */

@@ -196,6 +196,53 @@ describeBackends('outbox store', (backend) => {
     expect(again.every((r) => r.claimCount === 1)).toBe(true);
   });
 
+  it('releases every claim of its worker on stop, and only those', async () => {
+    await insertOutboxEvents(t.db, makeEvents(9, 3));
+    const lane = (owner: string) => claimOutboxBatch(t.db, { owner, limit: 3, leaseMs: 60_000, lanes: 3 });
+    const [first, second, other] = [await lane('w/1'), await lane('w/2'), await lane('wx/1')];
+    expect([first.length, second.length, other.length]).toEqual([3, 3, 3]);
+    expect(await releaseLeases(t.db, 'w')).toBe(6);
+    expect(await countRows(t.db, 'sync_outbox', "lease_owner = 'wx/1'")).toBe(3);
+    expect(await countRows(t.db, 'sync_outbox', 'lease_owner IS NULL')).toBe(6);
+  });
+
+  it('a late retry or dead letter from a lapsed claim leaves alone the rows another claim has taken since', async () => {
+    const events = makeEvents(8, 1);
+    await insertOutboxEvents(t.db, events);
+    const lapsed = await claim('w/1', 8);
+    expect(lapsed).toHaveLength(8);
+    const expire = t.db.dialect === 'mssql' ? "DATEADD(second, -1, SYSUTCDATETIME())" : "now() - interval '1 second'";
+    await t.db.query(`UPDATE sync_outbox SET lease_until = ${expire} WHERE lease_owner = 'w/1'`);
+    // The lease ran out: a second claim takes the head of the stream over, alone (a quarter of 4 is 1).
+    const takenOver = await claim('w/2', 4);
+    expect(takenOver.map((r) => r.eventId)).toEqual([events[0]!.eventId]);
+
+    // The first worker's answers arrive late: the head failed, rows 1-2 were refused, rows 3-7 must wait.
+    const dropped = await recordOutcomes(t.db, [
+      { kind: 'retry', row: lapsed[0]!, delayMs: 0, error: '503', httpStatus: 503 },
+      { kind: 'dead', row: lapsed[1]!, reason: '422 refused', httpStatus: 422 },
+      { kind: 'dead', row: lapsed[2]!, reason: '422 refused', httpStatus: 422 },
+      ...lapsed.slice(3).map((row) => ({ kind: 'retry' as const, row, delayMs: 0, error: 'waiting', httpStatus: 503 })),
+    ]);
+    expect(dropped).toBe(1);
+    // The head is still held by the second claim, untouched; the rest followed the late answers.
+    const { rows } = await t.db.query<{ lease_owner: string | null; attempts: number; claim_count: number }>(
+      `SELECT lease_owner, attempts, claim_count FROM sync_outbox WHERE outbox_id = ${takenOver[0]!.outboxId}`,
+    );
+    expect(rows[0]).toMatchObject({ lease_owner: 'w/2', attempts: 0, claim_count: 2 });
+    expect((await listDeadLetters(t.db)).map((d) => d.eventId)).toEqual([events[1]!.eventId, events[2]!.eventId]);
+    expect(await countRows(t.db, 'sync_outbox', 'lease_owner IS NULL AND attempts = 1')).toBe(5);
+    // Nobody else can take the stream while its head is held.
+    expect(await claim('w/3', 8)).toHaveLength(0);
+
+    // A success is recorded whoever holds the row: the central API has the event either way.
+    await recordOutcomes(t.db, [{ kind: 'sent', row: lapsed[0]!, httpStatus: 201 }]);
+    expect(await countRows(t.db, 'sync_outbox', 'sent_at IS NOT NULL')).toBe(1);
+    // And the second claim's own late retry of it changes nothing.
+    expect(await recordOutcomes(t.db, [{ kind: 'retry', row: takenOver[0]!, delayMs: 0, error: '503', httpStatus: 503 }])).toBe(1);
+    expect(await countRows(t.db, 'sync_outbox', 'sent_at IS NOT NULL')).toBe(1);
+  });
+
   it('purges sent rows past the audit window in bounded batches, and nothing else', async () => {
     await insertOutboxEvents(t.db, makeEvents(7, 1));
     await sent((await claim('a', 5)));

@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import { describeBackends } from '../../packages/core/test/support/backends.js';
+import { waitFor } from '../../packages/core/test/support/spawn-daemon.js';
 import { insertOutboxEvents, makeEvents } from './support/outbox-fixtures.js';
 import { createPushRig, stopGracefully, type PushRig } from './support/push-rig.js';
 
@@ -36,5 +37,51 @@ describeBackends('push in per-event mode', (backend) => {
     const othersMeanwhile = requests.slice(firstRefusal, accepted).filter((r) => r.status === 201 && !laterInStream.has(String(r.headers['idempotency-key'])));
     expect(othersMeanwhile.length).toBeGreaterThan(10);
     expect(refusals).toBeGreaterThanOrEqual(3);
+  }, 180_000);
+
+  // A stream sent one event per request can take longer than its lease. The send must stop while the lease
+  // still holds, or another worker would claim the same rows and send them again beside the first.
+  it('stops a send that would outlast its lease, and no event is ever in flight twice at once', async () => {
+    const events = makeEvents(24, 1);
+    await insertOutboxEvents(rig.pdv.db, events);
+    // 24 requests of at least 300 ms in a row: about 7 s for a batch whose lease is 2 s.
+    rig.proxy.plan = () => ({ kind: 'delay', ms: 300 });
+    const env = {
+      PUSH_MODE: 'per-event',
+      PUSH_EVENT_URL_TEMPLATE: `${rig.proxy.url}/v1/events/{eventId}`,
+      PUSH_PER_EVENT_CONCURRENCY: '1',
+      PUSH_BATCH_SIZE: '24',
+      PUSH_LEASE_MS: '2000',
+      PUSH_CONNECT_TIMEOUT_MS: '500',
+      PUSH_RESPONSE_TIMEOUT_MS: '1000',
+    };
+    // Two instances: the second is there to claim the stream as soon as the first one's lease runs out.
+    const first = rig.startPush(env);
+    await waitFor(async () => rig.proxy.requests.length > 0, 60_000, 'the first request');
+    const second = rig.startPush(env);
+    await rig.waitDrained(120_000);
+    expect(await stopGracefully(first)).toBe(0);
+    expect(await stopGracefully(second)).toBe(0);
+    expect(await rig.inboxCount()).toBe(24);
+
+    // Per event, each request began only after the one before it had ended, and none began after an answer
+    // had reached a worker: a worker that ran out of lease time stops instead of racing the next claim.
+    const byKey = new Map<string, typeof rig.proxy.requests>();
+    for (const request of rig.proxy.requests) {
+      const key = String(request.headers['idempotency-key']);
+      byKey.set(key, [...(byKey.get(key) ?? []), request]);
+    }
+    expect(byKey.size).toBe(24);
+    for (const [key, requests] of byKey) {
+      for (let i = 1; i < requests.length; i++) {
+        const previous = requests[i - 1]!;
+        expect(previous.endedAt, `request ${i - 1} of ${key} had not ended`).not.toBeNull();
+        expect(requests[i]!.at, `event ${key} was in flight twice at once`).toBeGreaterThanOrEqual(previous.endedAt!);
+        expect(previous.answeredAt, `event ${key} was sent again after its answer reached a worker`).toBeNull();
+      }
+    }
+    const log = first.stdout() + second.stdout();
+    expect(log).toContain('a batch ran out of lease time');
+    expect(log).not.toContain('outcomes not recorded');
   }, 180_000);
 });

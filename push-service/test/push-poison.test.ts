@@ -37,7 +37,7 @@ describeBackends('poison rows', (backend) => {
 });
 
 it('triage sets aside poison rows and invalid payloads, and passes the rest', () => {
-  const base = { eventType: 'venda.finalizada', streamKey: 'caixa:1', createdAt: '2026-11-30 10:00:00.123+00', attempts: 0 };
+  const base = { eventType: 'venda.finalizada', streamKey: 'caixa:1', createdAt: '2026-11-30 10:00:00.123+00', attempts: 0, leaseOwner: 'w/1' };
   const rows = [
     { ...base, outboxId: '1', eventId: '7c1c2a76-6f0e-4b43-9b8e-6b7f4f4f2a01', payload: '{"ok":true}', claimCount: 6 },
     { ...base, outboxId: '2', eventId: '7c1c2a76-6f0e-4b43-9b8e-6b7f4f4f2a02', payload: '[1,2]', claimCount: 1 },

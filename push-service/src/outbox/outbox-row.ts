@@ -8,6 +8,8 @@ export interface OutboxRow {
   createdAt: string;
   attempts: number;
   claimCount: number;
+  /** The claim that holds the row: its outcome is recorded only while that claim still holds it. */
+  leaseOwner: string;
 }
 
 /** What the worker decided for one claimed row after talking to the central API. */
@@ -38,6 +40,7 @@ interface RawOutboxRow {
   created_at: string | Date;
   attempts: number;
   claim_count: number;
+  lease_owner: string;
 }
 
 export function toOutboxRow(raw: RawOutboxRow): OutboxRow {
@@ -50,6 +53,7 @@ export function toOutboxRow(raw: RawOutboxRow): OutboxRow {
     createdAt: raw.created_at instanceof Date ? raw.created_at.toISOString() : String(raw.created_at),
     attempts: Number(raw.attempts),
     claimCount: Number(raw.claim_count),
+    leaseOwner: raw.lease_owner,
   };
 }
 

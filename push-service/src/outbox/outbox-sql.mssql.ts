@@ -5,7 +5,7 @@
  */
 const OUTPUT_COLUMNS = `inserted.outbox_id, LOWER(CONVERT(varchar(36), inserted.event_id)) AS event_id, inserted.event_type,
   inserted.stream_key, inserted.payload, CONVERT(varchar(33), inserted.created_at, 126) AS created_at,
-  inserted.attempts, inserted.claim_count`;
+  inserted.attempts, inserted.claim_count, inserted.lease_owner`;
 
 /**
  * Same rules as the PostgreSQL claim: the stream's head decides, heads are locked with UPDLOCK + READPAST so
@@ -48,6 +48,7 @@ FROM dbo.sync_outbox AS o
 JOIN OPENJSON(@p1) WITH (outbox_id bigint '$.id', status int '$.status') AS d ON d.outbox_id = o.outbox_id
 WHERE o.sent_at IS NULL;`;
 
+/** Only while the claim that sent the row still holds it: see the PostgreSQL twin. */
 export const scheduleRetry = `UPDATE o
 SET attempts = o.attempts + 1,
     next_attempt_at = DATEADD(millisecond, d.delay_ms, SYSUTCDATETIME()),
@@ -57,28 +58,38 @@ SET attempts = o.attempts + 1,
     lease_until = NULL,
     claim_count = 0
 FROM dbo.sync_outbox AS o
-JOIN OPENJSON(@p1) WITH (outbox_id bigint '$.id', delay_ms int '$.delayMs', error nvarchar(max) '$.error', status int '$.status') AS d
+JOIN OPENJSON(@p1) WITH (outbox_id bigint '$.id', delay_ms int '$.delayMs', error nvarchar(max) '$.error', status int '$.status',
+  owner varchar(64) '$.owner') AS d
   ON d.outbox_id = o.outbox_id
-WHERE o.sent_at IS NULL;`;
+WHERE o.sent_at IS NULL AND o.lease_owner = d.owner;`;
 
-export const copyToDeadLetter = `INSERT INTO dbo.sync_dead_letter (outbox_id, event_id, event_type, stream_key, payload, created_at, attempts, claim_count,
+/**
+ * Deletes first and copies what was deleted, so that exactly the rows deleted are the rows copied even if a
+ * claim changes a row between the two statements; only while the claim that sent the row still holds it.
+ */
+export const moveToDeadLetters = `DECLARE @moved TABLE (outbox_id bigint, event_id uniqueidentifier, event_type varchar(64), stream_key nvarchar(128),
+  payload nvarchar(max), created_at datetime2(3), attempts int, claim_count int, next_attempt_at datetime2(3), lease_owner varchar(64),
+  lease_until datetime2(3), last_error nvarchar(2000), sent_at datetime2(3), reason nvarchar(max), status int);
+DELETE o
+OUTPUT deleted.outbox_id, deleted.event_id, deleted.event_type, deleted.stream_key, deleted.payload, deleted.created_at, deleted.attempts,
+  deleted.claim_count, deleted.next_attempt_at, deleted.lease_owner, deleted.lease_until, deleted.last_error, deleted.sent_at, d.reason, d.status
+  INTO @moved
+FROM dbo.sync_outbox AS o
+JOIN OPENJSON(@p1) WITH (outbox_id bigint '$.id', reason nvarchar(max) '$.reason', status int '$.status', owner varchar(64) '$.owner') AS d
+  ON d.outbox_id = o.outbox_id
+WHERE o.sent_at IS NULL AND o.lease_owner = d.owner;
+INSERT INTO dbo.sync_dead_letter (outbox_id, event_id, event_type, stream_key, payload, created_at, attempts, claim_count,
   next_attempt_at, lease_owner, lease_until, last_error, last_status, sent_at, reason)
-SELECT o.outbox_id, o.event_id, o.event_type, o.stream_key, o.payload, o.created_at, o.attempts + 1, o.claim_count,
-  o.next_attempt_at, o.lease_owner, o.lease_until, o.last_error, d.status, o.sent_at, LEFT(d.reason, 2000)
-FROM dbo.sync_outbox AS o
-JOIN OPENJSON(@p1) WITH (outbox_id bigint '$.id', reason nvarchar(max) '$.reason', status int '$.status') AS d
-  ON d.outbox_id = o.outbox_id
-WHERE o.sent_at IS NULL
-  AND NOT EXISTS (SELECT 1 FROM dbo.sync_dead_letter AS x WHERE x.outbox_id = o.outbox_id);`;
+SELECT outbox_id, event_id, event_type, stream_key, payload, created_at, attempts + 1, claim_count,
+  next_attempt_at, lease_owner, lease_until, last_error, status, sent_at, LEFT(reason, 2000)
+FROM @moved;
+-- The driver adds up the counts of both statements; the caller reads this one.
+SELECT COUNT(*) AS moved FROM @moved;`;
 
-export const deleteFromOutbox = `DELETE o
-FROM dbo.sync_outbox AS o
-JOIN OPENJSON(@p1) WITH (outbox_id bigint '$') AS d ON d.outbox_id = o.outbox_id
-WHERE o.sent_at IS NULL;`;
-
+/** @p1 is the worker; each of its claims is leased as '<worker>/<claim>'. */
 export const releaseLeases = `UPDATE dbo.sync_outbox
 SET lease_owner = NULL, lease_until = NULL, claim_count = CASE WHEN claim_count > 0 THEN claim_count - 1 ELSE 0 END
-WHERE lease_owner = @p1 AND sent_at IS NULL;`;
+WHERE (lease_owner = @p1 OR LEFT(lease_owner, LEN(@p1) + 1) = @p1 + N'/') AND sent_at IS NULL;`;
 
 export const purgeSent = `DELETE TOP (@p2) FROM dbo.sync_outbox
 WHERE sent_at IS NOT NULL AND sent_at < DATEADD(hour, -@p1, SYSUTCDATETIME());`;

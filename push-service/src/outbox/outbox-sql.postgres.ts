@@ -2,7 +2,7 @@
  * PostgreSQL statements of the outbox worker. Times come from the database clock (now()), so that several
  * workers, even on different machines, agree on leases and schedules.
  */
-const ROW_COLUMNS = 'outbox_id, event_id, event_type, stream_key, payload, created_at, attempts, claim_count';
+const ROW_COLUMNS = 'outbox_id, event_id, event_type, stream_key, payload, created_at, attempts, claim_count, lease_owner';
 
 /**
  * Claims up to $3 rows under a lease for owner $1 of $2 ms, from at most a 1/$4 share of the streams. Only the
@@ -72,7 +72,11 @@ SET sent_at = now(), lease_owner = NULL, lease_until = NULL, claim_count = 0, la
 FROM unnest($1::bigint[], $2::int[]) AS d(outbox_id, status)
 WHERE sync_outbox.outbox_id = d.outbox_id AND sync_outbox.outbox_id = ANY ($1::bigint[]) AND sync_outbox.sent_at IS NULL`;
 
-/** The schedule lives on the row, so a restart keeps it. claim_count resets: the claim reached a result. */
+/**
+ * The schedule lives on the row, so a restart keeps it. claim_count resets: the claim reached a result.
+ * Only while the claim that sent the row still holds it ($5, its lease owner): a worker whose lease ran out
+ * mid-send must not free a row that another worker has claimed since and may be sending right now.
+ */
 export const scheduleRetry = `UPDATE sync_outbox
 SET attempts = sync_outbox.attempts + 1,
     next_attempt_at = now() + (d.delay_ms * interval '1 millisecond'),
@@ -81,24 +85,33 @@ SET attempts = sync_outbox.attempts + 1,
     lease_owner = NULL,
     lease_until = NULL,
     claim_count = 0
-FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::int[]) AS d(outbox_id, delay_ms, error, status)
-WHERE sync_outbox.outbox_id = d.outbox_id AND sync_outbox.outbox_id = ANY ($1::bigint[]) AND sync_outbox.sent_at IS NULL`;
+FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::int[], $5::text[]) AS d(outbox_id, delay_ms, error, status, owner)
+WHERE sync_outbox.outbox_id = d.outbox_id AND sync_outbox.outbox_id = ANY ($1::bigint[]) AND sync_outbox.sent_at IS NULL
+  AND sync_outbox.lease_owner = d.owner`;
 
-export const copyToDeadLetter = `INSERT INTO sync_dead_letter (outbox_id, event_id, event_type, stream_key, payload, created_at, attempts, claim_count,
+/**
+ * Moves rows to dead letters, in one statement so that exactly the rows deleted are the rows copied. Like a
+ * retry, only while the claim that sent the row ($4, its lease owner) still holds it.
+ */
+export const moveToDeadLetters = `WITH moved AS (
+  DELETE FROM sync_outbox o
+  USING unnest($1::bigint[], $2::text[], $3::int[], $4::text[]) AS d(outbox_id, reason, status, owner)
+  WHERE o.outbox_id = d.outbox_id AND o.outbox_id = ANY ($1::bigint[]) AND o.sent_at IS NULL AND o.lease_owner = d.owner
+  RETURNING o.*, d.reason AS dead_reason, d.status AS dead_status
+)
+INSERT INTO sync_dead_letter (outbox_id, event_id, event_type, stream_key, payload, created_at, attempts, claim_count,
   next_attempt_at, lease_owner, lease_until, last_error, last_status, sent_at, reason)
-SELECT o.outbox_id, o.event_id, o.event_type, o.stream_key, o.payload, o.created_at, o.attempts + 1, o.claim_count,
-  o.next_attempt_at, o.lease_owner, o.lease_until, o.last_error, d.status, o.sent_at, left(d.reason, 2000)
-FROM sync_outbox o
-JOIN unnest($1::bigint[], $2::text[], $3::int[]) AS d(outbox_id, reason, status) ON d.outbox_id = o.outbox_id
-WHERE o.sent_at IS NULL
-ON CONFLICT (outbox_id) DO NOTHING`;
+SELECT outbox_id, event_id, event_type, stream_key, payload, created_at, attempts + 1, claim_count,
+  next_attempt_at, lease_owner, lease_until, last_error, dead_status, sent_at, left(dead_reason, 2000)
+FROM moved`;
 
-export const deleteFromOutbox = `DELETE FROM sync_outbox WHERE outbox_id = ANY($1::bigint[]) AND sent_at IS NULL`;
-
-/** A clean stop is not a crash: the claim is handed back without counting against the poison limit. */
+/**
+ * A clean stop is not a crash: the claim is handed back without counting against the poison limit. $1 is the
+ * worker; each of its claims is leased as '<worker>/<claim>'.
+ */
 export const releaseLeases = `UPDATE sync_outbox
 SET lease_owner = NULL, lease_until = NULL, claim_count = GREATEST(claim_count - 1, 0)
-WHERE lease_owner = $1 AND sent_at IS NULL`;
+WHERE (lease_owner = $1 OR left(lease_owner, length($1) + 1) = $1 || '/') AND sent_at IS NULL`;
 
 export const purgeSent = `DELETE FROM sync_outbox
 WHERE outbox_id IN (

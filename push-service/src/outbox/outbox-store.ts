@@ -26,14 +26,20 @@ export async function claimOutboxBatch(db: Database, options: ClaimOptions): Pro
   return rows.map(toOutboxRow).sort((a, b) => compareIds(a.outboxId, b.outboxId));
 }
 
-/** Applies the outcomes of one send in one transaction: sent, rescheduled, or moved to dead letters. */
-export async function recordOutcomes(db: Database, outcomes: readonly RowOutcome[]): Promise<void> {
+/**
+ * Applies the outcomes of one send in one transaction: sent, rescheduled, or moved to dead letters. A retry or
+ * a dead letter applies only while the row is still held by the claim that sent it (a worker whose lease ran
+ * out mid-send must not free a row that another worker has claimed since); a success always applies, since
+ * the central API holds the event either way. Returns how many outcomes were dropped for that reason.
+ */
+export async function recordOutcomes(db: Database, outcomes: readonly RowOutcome[]): Promise<number> {
   const sent = outcomes.filter((o) => o.kind === 'sent');
   const retry = outcomes.filter((o) => o.kind === 'retry');
   const dead = outcomes.filter((o) => o.kind === 'dead');
-  await db.transaction(async (tx) => {
+  return db.transaction(async (tx) => {
     const sql = sqlFor(tx);
     const ms = tx.dialect === 'mssql';
+    let dropped = 0;
     if (sent.length > 0) {
       await tx.query(
         sql.markSent,
@@ -41,23 +47,24 @@ export async function recordOutcomes(db: Database, outcomes: readonly RowOutcome
       );
     }
     if (retry.length > 0) {
-      await tx.query(
+      const { rowCount } = await tx.query(
         sql.scheduleRetry,
         ms
-          ? [JSON.stringify(retry.map((o) => ({ id: o.row.outboxId, delayMs: o.delayMs, error: o.error, status: o.httpStatus })))]
-          : [retry.map((o) => o.row.outboxId), retry.map((o) => o.delayMs), retry.map((o) => o.error), retry.map((o) => o.httpStatus)],
+          ? [JSON.stringify(retry.map((o) => ({ id: o.row.outboxId, delayMs: o.delayMs, error: o.error, status: o.httpStatus, owner: o.row.leaseOwner })))]
+          : [retry.map((o) => o.row.outboxId), retry.map((o) => o.delayMs), retry.map((o) => o.error), retry.map((o) => o.httpStatus), retry.map((o) => o.row.leaseOwner)],
       );
+      dropped += retry.length - rowCount;
     }
     if (dead.length > 0) {
-      await tx.query(
-        sql.copyToDeadLetter,
+      const { rows, rowCount } = await tx.query<{ moved: unknown }>(
+        sql.moveToDeadLetters,
         ms
-          ? [JSON.stringify(dead.map((o) => ({ id: o.row.outboxId, reason: o.reason, status: o.httpStatus })))]
-          : [dead.map((o) => o.row.outboxId), dead.map((o) => o.reason), dead.map((o) => o.httpStatus)],
+          ? [JSON.stringify(dead.map((o) => ({ id: o.row.outboxId, reason: o.reason, status: o.httpStatus, owner: o.row.leaseOwner })))]
+          : [dead.map((o) => o.row.outboxId), dead.map((o) => o.reason), dead.map((o) => o.httpStatus), dead.map((o) => o.row.leaseOwner)],
       );
-      const ids = dead.map((o) => o.row.outboxId);
-      await tx.query(sql.deleteFromOutbox, ms ? [JSON.stringify(ids.map(Number))] : [ids]);
+      dropped += dead.length - (ms ? Number(rows[0]?.moved ?? 0) : rowCount);
     }
+    return dropped;
   });
 }
 

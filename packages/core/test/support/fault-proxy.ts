@@ -24,6 +24,10 @@ export interface ProxiedRequest {
   body: string;
   action: FaultAction['kind'];
   status: number | null;
+  /** When the exchange with the client ended: answered, or the connection closed (either side); null while open. */
+  endedAt: number | null;
+  /** When the whole answer was handed to the client's connection; null if it never was. */
+  answeredAt: number | null;
 }
 
 export interface FaultProxy {
@@ -80,8 +84,10 @@ export async function startFaultProxy(targetUrl: string): Promise<FaultProxy> {
       }
       const index = proxy.requests.length;
       const action = proxy.plan({ url: req.url ?? '', body, index });
-      const record: ProxiedRequest = { at: Date.now(), method: req.method ?? '', url: req.url ?? '', headers: req.headers, body, action: action.kind, status: null };
+      const record: ProxiedRequest = { at: Date.now(), method: req.method ?? '', url: req.url ?? '', headers: req.headers, body, action: action.kind, status: null, endedAt: null, answeredAt: null };
       proxy.requests.push(record);
+      res.on('close', () => (record.endedAt = Date.now()));
+      res.on('finish', () => (record.answeredAt = Date.now()));
       switch (action.kind) {
         case 'reset':
           req.socket.destroy();
