@@ -8,7 +8,7 @@
  *   raw_insert_events_per_s the same events inserted straight into the inbox in batches, no HTTP (the ceiling)
  * Uses BENCH_PG_URL or TEST_PG_URL (default postgres://postgres@127.0.0.1:5432/postgres).
  * Diagnostics: BENCH_LOG_LEVEL=debug with BENCH_PUSH_LOG=<file> appends push-service's log lines (one "batch done"
- * line per batch) to that file; BENCH_PUSH_CONCURRENCY overrides the lanes of the batched run (3);
+ * line per batch) to that file; BENCH_PUSH_CONCURRENCY overrides the lanes of the batched run (4);
  * CHILD_NODE_ARGS="--cpu-prof --cpu-prof-dir=<dir>" profiles the child processes.
  */
 import { randomBytes } from 'node:crypto';
@@ -35,7 +35,17 @@ const log = (line: string) => {
   if (!asJson) process.stderr.write(`${line}\n`);
 };
 
+/**
+ * Each phase starts right after a checkpoint: one that began in the middle of a phase would add full-page images
+ * to the WAL of every page first written after it, and slow that phase alone. (Needs a superuser or
+ * pg_checkpoint; without it the phases run as they come.)
+ */
+async function checkpoint(db: Database): Promise<void> {
+  await db.query('CHECKPOINT').catch(() => undefined);
+}
+
 async function timeDelivery(pdv: Database, env: Record<string, string>, expected: number): Promise<{ seconds: number; peakRss: number }> {
+  await checkpoint(pdv);
   const push = spawnDaemon(DAEMON_ENTRY['push-service'], env);
   try {
     await waitFor(async () => push.stdout().includes('schema up to date') || push.child.exitCode !== null, 60_000, 'push-service to start');
@@ -55,6 +65,7 @@ async function timeDelivery(pdv: Database, env: Record<string, string>, expected
 }
 
 async function rawInsert(central: Database, events: readonly SeedEvent[]): Promise<number> {
+  await checkpoint(central);
   const started = performance.now();
   for (let i = 0; i < events.length; i += 1_000) {
     const chunk = events.slice(i, i + 1_000);
@@ -95,7 +106,7 @@ async function main(): Promise<void> {
 
     log(`batched: ${EVENTS} events of ${PAYLOAD_BYTES} bytes in ${STREAMS} streams`);
     await insertOutboxEvents(pdv, events);
-    const batched = await timeDelivery(pdv, { ...pushEnv, PUSH_BATCH_SIZE: '1000', PUSH_CONCURRENCY: process.env.BENCH_PUSH_CONCURRENCY ?? '3' }, EVENTS);
+    const batched = await timeDelivery(pdv, { ...pushEnv, PUSH_BATCH_SIZE: '1000', PUSH_CONCURRENCY: process.env.BENCH_PUSH_CONCURRENCY ?? '4' }, EVENTS);
     if ((await countRows(central, 'sync_inbox')) !== EVENTS) throw new Error('the inbox does not hold every event');
 
     log(`single: the first ${SINGLE_EVENTS} of the same events, one POST each`);
