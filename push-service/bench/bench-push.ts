@@ -52,7 +52,16 @@ async function timeDelivery(pdv: Database, env: Record<string, string>, expected
     const started = performance.now();
     // EXISTS stops at the first pending row: a COUNT every 100 ms would take CPU from the system being measured.
     const drained = async () => (await pdv.query<{ pending: boolean }>('SELECT EXISTS (SELECT 1 FROM sync_outbox WHERE sent_at IS NULL) AS pending')).rows[0]!.pending === false;
-    await waitFor(drained, 1_800_000, 'the outbox to drain');
+    let draining = true;
+    // A push-service that dies fails the run at once, instead of leaving it to wait for a drain that never comes.
+    const died = push.exited.then((exit) => {
+      if (draining) throw new Error(`push-service exited (code ${String(exit.code)}, signal ${String(exit.signal)}) before the outbox drained:\n${(push.stdout() + push.stderr()).slice(-2_000)}`);
+    });
+    try {
+      await Promise.race([waitFor(drained, 1_800_000, 'the outbox to drain'), died]);
+    } finally {
+      draining = false;
+    }
     const seconds = (performance.now() - started) / 1_000;
     const peakRss = await peakRssMb(push.child.pid!);
     if ((await countRows(pdv, 'sync_outbox', 'sent_at IS NOT NULL')) < expected) throw new Error('not every event was delivered');
