@@ -2,7 +2,7 @@ import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { DaemonContext, DaemonWorker, CycleOutcome, Database } from '@goldpdv/core';
-import { ConfigError, TransientError, withRetry } from '@goldpdv/core';
+import { ConfigError, withRetry } from '@goldpdv/core';
 import type { pushEnv } from './config.js';
 import type { z } from 'zod';
 import { CentralClient } from './central-client.js';
@@ -10,6 +10,7 @@ import { createHttpClient } from '@goldpdv/core';
 import { claimOutboxBatch, purgeSentRows, readOutboxBacklog, recordOutcomes, refreshOutboxStatistics, releaseLeases } from './outbox/outbox-store.js';
 import { triageRows } from './triage.js';
 import { PushMetrics } from './push-metrics.js';
+import { sendSignal } from './send-signal.js';
 
 type PushConfig = DaemonContext<z.infer<z.ZodObject<typeof pushEnv>>>['config'];
 
@@ -35,11 +36,14 @@ export function createPushWorker({ config, db, logger, health, metrics: register
   }
   // Each claim is leased as '<worker>/<claim number>' (lease_owner holds 64 characters), so that an outcome can
   // tell its own claim from a later one of the same worker.
-  const worker = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`.slice(0, 50);
+  // The random part first: a long hostname cut to fit must not leave two processes the same id.
+  const worker = `${randomBytes(4).toString('hex')}:${process.pid}:${hostname()}`.slice(0, 50);
   let claims = 0;
-  // A send stops this long before its lease runs out, leaving time to record its outcomes; at most 10 s, and
-  // always leaving one whole request (connect + response timeouts) inside the budget.
-  const sendBudgetMs = config.PUSH_LEASE_MS - Math.min(10_000, (config.PUSH_LEASE_MS - config.PUSH_CONNECT_TIMEOUT_MS - config.PUSH_RESPONSE_TIMEOUT_MS) / 2);
+  // A send stops this long before its lease runs out, leaving time to record its outcomes: half the slack above
+  // one whole request (connect + response timeouts), but at least 1 s and at most 10 s, and never more than half
+  // the lease. With a lease barely above one request, a slow request is cut before its own timeout.
+  const slackMs = config.PUSH_LEASE_MS - config.PUSH_CONNECT_TIMEOUT_MS - config.PUSH_RESPONSE_TIMEOUT_MS;
+  const sendBudgetMs = config.PUSH_LEASE_MS - Math.min(10_000, config.PUSH_LEASE_MS / 2, Math.max(1_000, slackMs / 2));
   if (!config.CENTRAL_API_TLS_VERIFY) logger.warn('TLS certificate verification of the central API is DISABLED (CENTRAL_API_TLS_VERIFY=false)');
   const http = createHttpClient({
     connectTimeoutMs: config.PUSH_CONNECT_TIMEOUT_MS,
@@ -78,20 +82,23 @@ export function createPushWorker({ config, db, logger, health, metrics: register
     let report;
     // Per-event mode and the halving of a refused batch make several requests in a row: all of them must end
     // while the lease holds, or another worker could claim and send the same rows at the same time.
-    const lease = leaseBudgetSignal(sendBudgetMs - (started - claimedAt));
+    const send = sendSignal(signal, config.PUSH_STOP_GRACE_MS, sendBudgetMs - (Date.now() - claimedAt));
     try {
-      report = ready.length > 0 ? await client.send(ready, AbortSignal.any([graceSignal(signal, config.PUSH_STOP_GRACE_MS), lease.signal])) : { outcomes: [], centralProblem: null, statuses: [] };
+      report = ready.length > 0 ? await client.send(ready, send.signal) : { outcomes: [], centralProblem: null, statuses: [] };
     } finally {
-      lease.clear();
+      send.dispose();
       metrics.inFlight -= ready.length;
     }
-    if (lease.signal.aborted) logger.warn({ owner, budgetMs: sendBudgetMs, claimed: rows.length }, 'a batch ran out of lease time; its unsent events are retried later');
-    const outcomes = [...setAside, ...report.outcomes];
+    if (send.leaseRanOut()) logger.warn({ owner, budgetMs: sendBudgetMs, claimed: rows.length }, 'a batch ran out of lease time; its unsent events are retried later');
     // If this fails for good the leases expire and the rows are sent again; the central inbox dedupes them.
-    const dropped = await withRetry(() => recordOutcomes(db, outcomes));
-    if (dropped > 0) logger.warn({ owner, dropped }, 'outcomes not recorded: another claim has taken these events over since this lease ran out');
+    const dropped = new Set(await withRetry(() => recordOutcomes(db, [...setAside, ...report.outcomes])));
+    if (dropped.size > 0) {
+      logger.warn({ owner, dropped: dropped.size }, 'outcomes not recorded: this claim no longer holds these events (its lease ran out and another claim took them, or a retried write had recorded them already)');
+    }
+    const outcomes = [...setAside, ...report.outcomes].filter((outcome) => !dropped.has(outcome));
     metrics.record(outcomes, report.statuses, Date.now() - started);
-    reportCentral(report.centralProblem);
+    // A send cut short by its own lease says nothing about the central API.
+    if (!send.leaseRanOut()) reportCentral(report.centralProblem);
     for (const dead of outcomes) {
       if (dead.kind === 'dead') logger.warn({ eventId: dead.row.eventId, eventType: dead.row.eventType, streamKey: dead.row.streamKey, reason: dead.reason }, 'event moved to dead letters');
     }
@@ -176,21 +183,4 @@ export function createPushWorker({ config, db, logger, health, metrics: register
       http.close();
     },
   };
-}
-
-/** A signal that fires when a claim's send budget is spent; clear() when the send is over. */
-function leaseBudgetSignal(budgetMs: number): { signal: AbortSignal; clear: () => void } {
-  const controller = new AbortController();
-  const timer = setTimeout(() => controller.abort(new TransientError(`the send outlasted its lease budget of ${budgetMs} ms`)), Math.max(0, budgetMs));
-  timer.unref();
-  return { signal: controller.signal, clear: () => clearTimeout(timer) };
-}
-
-/** A signal that fires `graceMs` after `signal`, so a batch in flight at SIGTERM can still finish. */
-function graceSignal(signal: AbortSignal, graceMs: number): AbortSignal {
-  const controller = new AbortController();
-  const onAbort = () => setTimeout(() => controller.abort(signal.reason), graceMs).unref();
-  if (signal.aborted) onAbort();
-  else signal.addEventListener('abort', onAbort, { once: true });
-  return controller.signal;
 }

@@ -98,7 +98,7 @@ describeBackends('outbox store', (backend) => {
     // The head was held by a worker that never finished: a quarter of the batch, then a sixteenth, then alone.
     const sizes: number[] = [];
     for (let round = 0; round < 4; round++) {
-      const again = await claim('dead-worker', 32);
+      const again = await claim(`dead-worker/${round}`, 32);
       sizes.push(again.length);
       expect(again[0]!.eventId).toBe(events[0]!.eventId);
       expect(again[0]!.claimCount).toBe(round + 2);
@@ -218,13 +218,14 @@ describeBackends('outbox store', (backend) => {
     expect(takenOver.map((r) => r.eventId)).toEqual([events[0]!.eventId]);
 
     // The first worker's answers arrive late: the head failed, rows 1-2 were refused, rows 3-7 must wait.
+    const lateHead = { kind: 'retry' as const, row: lapsed[0]!, delayMs: 0, error: '503', httpStatus: 503 };
     const dropped = await recordOutcomes(t.db, [
-      { kind: 'retry', row: lapsed[0]!, delayMs: 0, error: '503', httpStatus: 503 },
+      lateHead,
       { kind: 'dead', row: lapsed[1]!, reason: '422 refused', httpStatus: 422 },
       { kind: 'dead', row: lapsed[2]!, reason: '422 refused', httpStatus: 422 },
       ...lapsed.slice(3).map((row) => ({ kind: 'retry' as const, row, delayMs: 0, error: 'waiting', httpStatus: 503 })),
     ]);
-    expect(dropped).toBe(1);
+    expect(dropped).toEqual([lateHead]);
     // The head is still held by the second claim, untouched; the rest followed the late answers.
     const { rows } = await t.db.query<{ lease_owner: string | null; attempts: number; claim_count: number }>(
       `SELECT lease_owner, attempts, claim_count FROM sync_outbox WHERE outbox_id = ${takenOver[0]!.outboxId}`,
@@ -239,8 +240,20 @@ describeBackends('outbox store', (backend) => {
     await recordOutcomes(t.db, [{ kind: 'sent', row: lapsed[0]!, httpStatus: 201 }]);
     expect(await countRows(t.db, 'sync_outbox', 'sent_at IS NOT NULL')).toBe(1);
     // And the second claim's own late retry of it changes nothing.
-    expect(await recordOutcomes(t.db, [{ kind: 'retry', row: takenOver[0]!, delayMs: 0, error: '503', httpStatus: 503 }])).toBe(1);
+    expect(await recordOutcomes(t.db, [{ kind: 'retry', row: takenOver[0]!, delayMs: 0, error: '503', httpStatus: 503 }])).toHaveLength(1);
     expect(await countRows(t.db, 'sync_outbox', 'sent_at IS NOT NULL')).toBe(1);
+  });
+
+  it('a claim tried again after its commit went unacknowledged takes back the rows of its first attempt', async () => {
+    await insertOutboxEvents(t.db, makeEvents(6, 2));
+    const first = await claim('w/1', 10);
+    expect(first).toHaveLength(6);
+    // The same claim again (same owner): without this the rows would sit leased to nobody until the lease ends.
+    const again = await claim('w/1', 10);
+    expect(again.map((r) => r.eventId)).toEqual(first.map((r) => r.eventId));
+    // Not counted as a claim that died: one claim, once.
+    expect(again.every((r) => r.claimCount === 1)).toBe(true);
+    expect(await claim('w/2', 10)).toHaveLength(0);
   });
 
   it('purges sent rows past the audit window in bounded batches, and nothing else', async () => {

@@ -18,15 +18,17 @@ DECLARE @streams int = (SELECT COUNT(DISTINCT p.stream_key) FROM dbo.sync_outbox
 DECLARE @share int = (@streams + @p4 - 1) / @p4;
 DECLARE @heads TABLE (outbox_id bigint PRIMARY KEY, stream_key nvarchar(128) NOT NULL, claim_count int NOT NULL);
 INSERT INTO @heads (outbox_id, stream_key, claim_count)
-SELECT TOP (CASE WHEN @share < @p3 THEN @share ELSE @p3 END) o.outbox_id, o.stream_key, o.claim_count
+SELECT TOP (CASE WHEN @share < @p3 THEN @share ELSE @p3 END) o.outbox_id, o.stream_key,
+  o.claim_count - CASE WHEN o.lease_owner = @p1 THEN 1 ELSE 0 END
 FROM dbo.sync_outbox AS o WITH (UPDLOCK, READPAST, ROWLOCK)
 WHERE o.sent_at IS NULL
   AND o.next_attempt_at <= @now
-  AND (o.lease_until IS NULL OR o.lease_until < @now)
+  AND (o.lease_until IS NULL OR o.lease_until < @now OR o.lease_owner = @p1)
   AND o.outbox_id = (SELECT MIN(h.outbox_id) FROM dbo.sync_outbox AS h WHERE h.stream_key = o.stream_key AND h.sent_at IS NULL)
 ORDER BY o.next_attempt_at, o.outbox_id;
 UPDATE u
-SET lease_owner = @p1, lease_until = DATEADD(millisecond, @p2, @now), claim_count = u.claim_count + 1
+SET lease_owner = @p1, lease_until = DATEADD(millisecond, @p2, @now),
+  claim_count = u.claim_count + CASE WHEN u.lease_owner = @p1 THEN 0 ELSE 1 END
 OUTPUT ${OUTPUT_COLUMNS}
 FROM dbo.sync_outbox AS u
 JOIN (
@@ -57,6 +59,7 @@ SET attempts = o.attempts + 1,
     lease_owner = NULL,
     lease_until = NULL,
     claim_count = 0
+OUTPUT inserted.outbox_id
 FROM dbo.sync_outbox AS o
 JOIN OPENJSON(@p1) WITH (outbox_id bigint '$.id', delay_ms int '$.delayMs', error nvarchar(max) '$.error', status int '$.status',
   owner varchar(64) '$.owner') AS d
@@ -83,8 +86,7 @@ INSERT INTO dbo.sync_dead_letter (outbox_id, event_id, event_type, stream_key, p
 SELECT outbox_id, event_id, event_type, stream_key, payload, created_at, attempts + 1, claim_count,
   next_attempt_at, lease_owner, lease_until, last_error, status, sent_at, LEFT(reason, 2000)
 FROM @moved;
--- The driver adds up the counts of both statements; the caller reads this one.
-SELECT COUNT(*) AS moved FROM @moved;`;
+SELECT outbox_id FROM @moved;`;
 
 /** @p1 is the worker; each of its claims is leased as '<worker>/<claim>'. */
 export const releaseLeases = `UPDATE dbo.sync_outbox

@@ -27,14 +27,16 @@ export const claimBatch = `WITH RECURSIVE heads AS (
     LIMIT 1
   ) next
 ), due AS (
-  SELECT o.outbox_id, o.stream_key, o.claim_count
+  -- Claims before this one that never reached a result; this very claim's earlier attempt does not count.
+  SELECT o.outbox_id, o.stream_key, o.claim_count - CASE WHEN o.lease_owner = $1 THEN 1 ELSE 0 END AS claim_count
   FROM sync_outbox o
   -- The heads by id: joined, the heads were matched against a scan of the whole backlog whenever the
   -- statistics did not know the backlog yet (a fresh table, or one that just grew during an outage).
   WHERE o.outbox_id = ANY (ARRAY(SELECT outbox_id FROM heads))
     AND o.sent_at IS NULL
     AND o.next_attempt_at <= now()
-    AND (o.lease_until IS NULL OR o.lease_until < now())
+    -- A head leased to this very claim ($1) was taken by an attempt whose commit was not acknowledged: take it again.
+    AND (o.lease_until IS NULL OR o.lease_until < now() OR o.lease_owner = $1)
   ORDER BY o.next_attempt_at, o.outbox_id
   -- At most a 1/$4 share of the streams with pending rows: a claim that took every stream would leave the
   -- other lanes ($4 in all) nothing to claim until it is recorded, and the lanes would run one at a time.
@@ -58,7 +60,8 @@ export const claimBatch = `WITH RECURSIVE heads AS (
   LIMIT $3
 )
 UPDATE sync_outbox u
-SET lease_owner = $1, lease_until = now() + ($2::int * interval '1 millisecond'), claim_count = u.claim_count + 1
+SET lease_owner = $1, lease_until = now() + ($2::int * interval '1 millisecond'),
+    claim_count = u.claim_count + CASE WHEN u.lease_owner = $1 THEN 0 ELSE 1 END
 -- An id array, not a join: the planner then probes the primary key instead of hashing the whole table,
 -- which would make every claim cost as much as the backlog plus the audit window.
 WHERE u.outbox_id = ANY (ARRAY(SELECT outbox_id FROM picked))
@@ -87,7 +90,8 @@ SET attempts = sync_outbox.attempts + 1,
     claim_count = 0
 FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::int[], $5::text[]) AS d(outbox_id, delay_ms, error, status, owner)
 WHERE sync_outbox.outbox_id = d.outbox_id AND sync_outbox.outbox_id = ANY ($1::bigint[]) AND sync_outbox.sent_at IS NULL
-  AND sync_outbox.lease_owner = d.owner`;
+  AND sync_outbox.lease_owner = d.owner
+RETURNING sync_outbox.outbox_id`;
 
 /**
  * Moves rows to dead letters, in one statement so that exactly the rows deleted are the rows copied. Like a
@@ -103,7 +107,8 @@ INSERT INTO sync_dead_letter (outbox_id, event_id, event_type, stream_key, paylo
   next_attempt_at, lease_owner, lease_until, last_error, last_status, sent_at, reason)
 SELECT outbox_id, event_id, event_type, stream_key, payload, created_at, attempts + 1, claim_count,
   next_attempt_at, lease_owner, lease_until, last_error, dead_status, sent_at, left(dead_reason, 2000)
-FROM moved`;
+FROM moved
+RETURNING outbox_id`;
 
 /**
  * A clean stop is not a crash: the claim is handed back without counting against the poison limit. $1 is the

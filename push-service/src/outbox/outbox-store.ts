@@ -30,16 +30,17 @@ export async function claimOutboxBatch(db: Database, options: ClaimOptions): Pro
  * Applies the outcomes of one send in one transaction: sent, rescheduled, or moved to dead letters. A retry or
  * a dead letter applies only while the row is still held by the claim that sent it (a worker whose lease ran
  * out mid-send must not free a row that another worker has claimed since); a success always applies, since
- * the central API holds the event either way. Returns how many outcomes were dropped for that reason.
+ * the central API holds the event either way. Returns the outcomes that were dropped for that reason.
  */
-export async function recordOutcomes(db: Database, outcomes: readonly RowOutcome[]): Promise<number> {
+export async function recordOutcomes(db: Database, outcomes: readonly RowOutcome[]): Promise<RowOutcome[]> {
   const sent = outcomes.filter((o) => o.kind === 'sent');
   const retry = outcomes.filter((o) => o.kind === 'retry');
   const dead = outcomes.filter((o) => o.kind === 'dead');
   return db.transaction(async (tx) => {
     const sql = sqlFor(tx);
     const ms = tx.dialect === 'mssql';
-    let dropped = 0;
+    const recorded = new Set<string>();
+    const keep = (rows: { outbox_id: unknown }[]) => rows.forEach((row) => recorded.add(String(row.outbox_id)));
     if (sent.length > 0) {
       await tx.query(
         sql.markSent,
@@ -47,24 +48,24 @@ export async function recordOutcomes(db: Database, outcomes: readonly RowOutcome
       );
     }
     if (retry.length > 0) {
-      const { rowCount } = await tx.query(
+      const { rows } = await tx.query<{ outbox_id: unknown }>(
         sql.scheduleRetry,
         ms
           ? [JSON.stringify(retry.map((o) => ({ id: o.row.outboxId, delayMs: o.delayMs, error: o.error, status: o.httpStatus, owner: o.row.leaseOwner })))]
           : [retry.map((o) => o.row.outboxId), retry.map((o) => o.delayMs), retry.map((o) => o.error), retry.map((o) => o.httpStatus), retry.map((o) => o.row.leaseOwner)],
       );
-      dropped += retry.length - rowCount;
+      keep(rows);
     }
     if (dead.length > 0) {
-      const { rows, rowCount } = await tx.query<{ moved: unknown }>(
+      const { rows } = await tx.query<{ outbox_id: unknown }>(
         sql.moveToDeadLetters,
         ms
           ? [JSON.stringify(dead.map((o) => ({ id: o.row.outboxId, reason: o.reason, status: o.httpStatus, owner: o.row.leaseOwner })))]
           : [dead.map((o) => o.row.outboxId), dead.map((o) => o.reason), dead.map((o) => o.httpStatus), dead.map((o) => o.row.leaseOwner)],
       );
-      dropped += dead.length - (ms ? Number(rows[0]?.moved ?? 0) : rowCount);
+      keep(rows);
     }
-    return dropped;
+    return [...retry, ...dead].filter((o) => !recorded.has(o.row.outboxId));
   });
 }
 
