@@ -23,8 +23,12 @@ export async function waitForChanges(
   signal: AbortSignal,
 ): Promise<LongPollResult> {
   if (tables.length === 0 || signal.aborted) return { kind: 'early' };
+  // Cancelled by the first table with changes, or by the worker's stop. Not AbortSignal.any: on Node 20 each
+  // call leaves a registration on the stop signal, which lives as long as the process.
   const cancel = new AbortController();
-  const combined = AbortSignal.any([signal, cancel.signal]);
+  const onStop = () => cancel.abort(signal.reason);
+  signal.addEventListener('abort', onStop, { once: true });
+  const combined = cancel.signal;
   const started = Date.now();
   let changed: string | null = null;
   const requests = tables.map(async ({ table, checkpoint }) => {
@@ -35,6 +39,7 @@ export async function waitForChanges(
     }
   });
   const settled = await Promise.allSettled(requests);
+  signal.removeEventListener('abort', onStop);
   if (changed !== null) return { kind: 'changes', table: changed };
   const failure = settled.find((result): result is PromiseRejectedResult => result.status === 'rejected');
   if (failure && !signal.aborted) return { kind: 'error', error: failure.reason };
