@@ -91,11 +91,12 @@ export function createPushWorker({ config, db, logger, health, metrics: register
     }
     if (send.leaseRanOut()) logger.warn({ owner, budgetMs: sendBudgetMs, claimed: rows.length }, 'a batch ran out of lease time; its unsent events are retried later');
     // If this fails for good the leases expire and the rows are sent again; the central inbox dedupes them.
-    const dropped = new Set(await withRetry(() => recordOutcomes(db, [...setAside, ...report.outcomes])));
+    const decided = [...setAside, ...report.outcomes];
+    const dropped = new Set(await withRetry(() => recordOutcomes(db, decided)));
     if (dropped.size > 0) {
       logger.warn({ owner, dropped: dropped.size }, 'outcomes not recorded: this claim no longer holds these events (its lease ran out and another claim took them, or a retried write had recorded them already)');
     }
-    const outcomes = [...setAside, ...report.outcomes].filter((outcome) => !dropped.has(outcome));
+    const outcomes = decided.filter((outcome) => !dropped.has(outcome));
     metrics.record(outcomes, report.statuses, Date.now() - started);
     // A send cut short by its own lease says nothing about the central API.
     if (!send.leaseRanOut()) reportCentral(report.centralProblem);

@@ -1,4 +1,4 @@
-import { asEventEnvelope, eventEnvelopeSchema } from '@goldpdv/core';
+import { safeParseEventEnvelope } from '@goldpdv/core';
 import type { OutboxRow, RowOutcome } from './outbox/outbox-row.js';
 import { toIso } from './central-client.js';
 
@@ -25,9 +25,14 @@ function poisonReason(row: OutboxRow, limit: number): string | null {
 }
 
 function invalidReason(row: OutboxRow): string | null {
-  const fields = { eventId: row.eventId, type: row.eventType, streamKey: row.streamKey, occurredAt: toIso(row.createdAt), payload: row.payload };
-  const envelope = asEventEnvelope(fields) ? null : eventEnvelopeSchema.safeParse(fields);
-  if (envelope && !envelope.success) {
+  const envelope = safeParseEventEnvelope({
+    eventId: row.eventId,
+    type: row.eventType,
+    streamKey: row.streamKey,
+    occurredAt: toIso(row.createdAt),
+    payload: row.payload,
+  });
+  if (!envelope.success) {
     const issue = envelope.error.issues[0]!;
     return `invalid event: ${issue.path.join('.')} ${issue.message}`;
   }

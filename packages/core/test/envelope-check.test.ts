@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { asEventEnvelope, eventEnvelopeSchema, MAX_PAYLOAD_CHARS } from '../src/contract/events-contract.js';
+import { asEventEnvelope, eventEnvelopeSchema, MAX_PAYLOAD_CHARS, safeParseEventEnvelope } from '../src/contract/events-contract.js';
 
 /**
  * Both sides check each event without the zod walk when asEventEnvelope accepts it. Whatever it accepts, the
@@ -58,6 +58,11 @@ const wrongTypes: unknown[] = [undefined, null, 0, 1.5, true, [], {}, ['a'], { t
 function agree(item: unknown): 'fast' | 'schema' {
   const fast = asEventEnvelope(item);
   const schema = eventEnvelopeSchema.safeParse(item);
+  // The wrapper both sides call gives the schema's verdict and fields whichever path it takes.
+  const wrapped = safeParseEventEnvelope(item);
+  expect(wrapped.success).toBe(schema.success);
+  if (schema.success) expect(wrapped.data).toEqual(schema.data);
+  else expect(wrapped.error?.issues).toEqual(schema.error.issues);
   if (fast !== null) {
     expect(schema.success, `accepted fast but refused by the schema: ${String(JSON.stringify(item))?.slice(0, 200)}`).toBe(true);
     expect(fast).toEqual(schema.data);

@@ -1,4 +1,4 @@
-import { asEventEnvelope, eventEnvelopeSchema, payloadFingerprint, type EventEnvelope, type EventItemResult } from '@goldpdv/core';
+import { payloadFingerprint, safeParseEventEnvelope, type EventItemResult } from '@goldpdv/core';
 import type { z } from 'zod';
 
 /** An event that passed validation, with what the store needs precomputed. */
@@ -27,15 +27,12 @@ const NUL = '\u0000';
 const LONE_SURROGATE = /\p{Surrogate}/u;
 
 export function validateEvent(item: unknown, index: number, fieldName: FieldNamer): EventValidation {
-  let envelope: EventEnvelope | null = asEventEnvelope(item);
-  if (envelope === null) {
-    const parsed = eventEnvelopeSchema.safeParse(item);
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0]!;
-      return rejected(item, index, fieldName(issue.path), describeIssue(issue, valueAt(item, issue.path)));
-    }
-    envelope = parsed.data;
+  const parsed = safeParseEventEnvelope(item);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    return rejected(item, index, fieldName(issue.path), describeIssue(issue, valueAt(item, issue.path)));
   }
+  const envelope = parsed.data;
   for (const name of ['streamKey', 'payload'] as const) {
     const text = envelope[name];
     if (text.includes(NUL)) return rejected(item, index, fieldName([name]), 'must not contain the NUL character');

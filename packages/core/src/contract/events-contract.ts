@@ -43,6 +43,12 @@ export function asEventEnvelope(item: unknown): EventEnvelope | null {
   return { eventId, type, streamKey, occurredAt, payload };
 }
 
+/** eventEnvelopeSchema.safeParse, through asEventEnvelope first: the same answer, without zod's walk when valid. */
+export function safeParseEventEnvelope(item: unknown): z.ZodSafeParseResult<EventEnvelope> {
+  const envelope = asEventEnvelope(item);
+  return envelope ? { success: true, data: envelope } : eventEnvelopeSchema.safeParse(item);
+}
+
 /** Items are validated one by one on the server, so one bad event does not reject its neighbours. */
 export const eventBatchRequestSchema = z.object({
   events: z.array(z.unknown()).min(1, { message: 'must hold at least one event' }).max(MAX_EVENTS_PER_BATCH, { message: `must hold at most ${MAX_EVENTS_PER_BATCH} events` }),
