@@ -42,16 +42,18 @@ describeBackends('push in per-event mode', (backend) => {
   // A stream sent one event per request can take longer than its lease. The send must stop while the lease
   // still holds, or another worker would claim the same rows and send them again beside the first.
   it('stops a send that would outlast its lease, and no event is ever in flight twice at once', async () => {
-    const events = makeEvents(24, 1);
+    const events = makeEvents(40, 1);
     await insertOutboxEvents(rig.pdv.db, events);
-    // 24 requests of at least 300 ms in a row: about 7 s for a batch whose lease is 2 s.
+    // 40 requests of at least 300 ms in a row: about 12 s for a batch whose lease is 8 s. The send budget is then
+    // 4.75 s, which leaves 3.25 s to record the outcomes before another claim may take the stream (PGlite in a
+    // loaded test run needs more than 1 s at times).
     rig.proxy.plan = () => ({ kind: 'delay', ms: 300 });
     const env = {
       PUSH_MODE: 'per-event',
       PUSH_EVENT_URL_TEMPLATE: `${rig.proxy.url}/v1/events/{eventId}`,
       PUSH_PER_EVENT_CONCURRENCY: '1',
-      PUSH_BATCH_SIZE: '24',
-      PUSH_LEASE_MS: '2000',
+      PUSH_BATCH_SIZE: '40',
+      PUSH_LEASE_MS: '8000',
       PUSH_CONNECT_TIMEOUT_MS: '500',
       PUSH_RESPONSE_TIMEOUT_MS: '1000',
     };
@@ -62,7 +64,7 @@ describeBackends('push in per-event mode', (backend) => {
     await rig.waitDrained(120_000);
     expect(await stopGracefully(first)).toBe(0);
     expect(await stopGracefully(second)).toBe(0);
-    expect(await rig.inboxCount()).toBe(24);
+    expect(await rig.inboxCount()).toBe(40);
 
     // Per event, each request began only after the one before it had ended, and none began after an answer
     // had reached a worker: a worker that ran out of lease time stops instead of racing the next claim.
@@ -71,7 +73,7 @@ describeBackends('push in per-event mode', (backend) => {
       const key = String(request.headers['idempotency-key']);
       byKey.set(key, [...(byKey.get(key) ?? []), request]);
     }
-    expect(byKey.size).toBe(24);
+    expect(byKey.size).toBe(40);
     for (const [key, requests] of byKey) {
       for (let i = 1; i < requests.length; i++) {
         const previous = requests[i - 1]!;
