@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { createPostgresDatabase, type Database } from '../../packages/core/src/index.js';
 import { CatalogChurn } from '../../packages/demo/src/catalog-churn.js';
 import { BUNDLED_TABLES_FILE } from '../../pull-service/src/config.js';
-import { loadTableMapping } from '../../pull-service/src/table-mapping.js';
+import { loadTableMapping } from '../../pull-service/src/plan/table-mapping.js';
 import { Outcome, type ChaosContext } from '../support/context.js';
 import { Activity, catalogFigures, createRig, deliveryFigures, randomBetween, waitConverged, waitFirstCatalog } from '../support/rig.js';
 

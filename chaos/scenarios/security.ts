@@ -25,7 +25,7 @@ export async function security(ctx: ChaosContext): Promise<Outcome> {
       ['malformed scheme', { authorization: `Basic ${rig.token}`, 'content-type': 'application/json' }],
     ] as const) {
       denied.push({ name: `write, ${name}`, status: (await send(port, '/v1/events', { method: 'POST', headers, body: sale() })).status });
-      denied.push({ name: `read, ${name}`, status: (await send(port, '/v1/changes?table=preco_loja&since=0', { headers })).status });
+      denied.push({ name: `read, ${name}`, status: (await send(port, '/v1/snapshot?table=preco_loja', { headers })).status });
     }
     const refused = denied.filter((request) => request.status === 401 || request.status === 403).length;
     outcome.set('unauthenticated requests', denied.length);
@@ -43,11 +43,19 @@ export async function security(ctx: ChaosContext): Promise<Outcome> {
     // Store prices: only the caller's loja, whatever the query string claims.
     let foreignRows = 0;
     let ownRows = 0;
+    // Read through the snapshot, as a PDV's first sync does (deltas need the snapshot's Sync-Token).
     for (const query of ['', '&loja_id=2', '&lojaId=2&pdv_id=loja02-pdv01']) {
-      const answer = await send(port, `/v1/changes?table=preco_loja&since=0&limit=1000${query}`, { headers: { ...bearer(rig.token), 'x-pdv-id': OTHER_PDV.pdvId } });
-      for (const change of (answer.json as { changes?: { row?: { loja_id?: number } }[] } | undefined)?.changes ?? []) {
-        if (change.row?.loja_id === PDV.lojaId) ownRows += 1;
-        else if (change.row) foreignRows += 1;
+      let cursor: string | null = null;
+      for (let page = 0; page < 100; page++) {
+        const path = `/v1/snapshot?table=preco_loja&limit=1000${query}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`;
+        const answer = await send(port, path, { headers: { ...bearer(rig.token), 'x-pdv-id': OTHER_PDV.pdvId, 'sync-contract': '2' } });
+        const body = answer.json as { rows?: { loja_id?: number }[]; hasMore?: boolean; nextCursor?: string | null } | undefined;
+        for (const row of body?.rows ?? []) {
+          if (row.loja_id === PDV.lojaId) ownRows += 1;
+          else foreignRows += 1;
+        }
+        if (!body?.hasMore || !body.nextCursor) break;
+        cursor = body.nextCursor;
       }
     }
     outcome.set('own-store price rows read', ownRows);

@@ -228,11 +228,13 @@ export async function waitFirstCatalog(rig: Rig, timeoutMs = 120_000): Promise<v
   await waitFor(async () => (await rig.pdv.db.query('SELECT 1 FROM preco_loja LIMIT 1')).rows.length > 0, timeoutMs, 'the first catalog rows on the PDV');
 }
 
+/** Events not yet delivered: in the outbox, or sales captured by the triggers and not yet built into events. */
 export async function pendingEvents(rig: Rig): Promise<number> {
-  return Number((await rig.pdv.db.query<{ n: string }>('SELECT count(*) AS n FROM sync_outbox WHERE sent_at IS NULL')).rows[0]!.n);
+  const { rows } = await rig.pdv.db.query<{ n: string }>('SELECT (SELECT count(*) FROM sync_outbox WHERE sent_at IS NULL) + (SELECT count(*) FROM sync_capture) AS n');
+  return Number(rows[0]!.n);
 }
 
-/** True when no event waits in the outbox and every catalog table equals the central one. */
+/** True when no event waits (captured or in the outbox) and every catalog table equals the central one. */
 export async function converged(rig: Rig): Promise<boolean> {
   if ((await pendingEvents(rig)) > 0) return false;
   return (await checkCatalog(PDV.pdvId, PDV.lojaId, rig.pdv.db, rig.central.db)).every((check) => check.ok);

@@ -1,5 +1,5 @@
 import type { Database, SyncRow } from '@goldpdv/core';
-import { CentralPullClient } from '../src/central-pull-client.js';
+import { CentralPullClient } from '../src/api/central-pull-client.js';
 import { BUNDLED_TABLES_FILE } from '../src/config.js';
 import { createHttpClient } from '../../packages/core/src/http/http-client.js';
 import { createPullWorker } from '../src/sync-pull.js';
@@ -25,16 +25,16 @@ export async function pullUntilIdle(central: CentralRig, local: Database, pageSi
   }
 }
 
-/** Every upsert row of produto's window from `since`, fetched page by page over HTTP as the worker does. */
-export async function fetchDelta(central: CentralRig, since: string, pageSize: number, onPage: (rows: SyncRow[]) => Promise<void>): Promise<number> {
+/** Every upsert row of produto's window from `since`, fetched page by page over HTTP as the worker does, with its Sync-Token. */
+export async function fetchDelta(central: CentralRig, since: string, syncToken: string | null, pageSize: number, onPage: (rows: SyncRow[]) => Promise<void>): Promise<number> {
   const http = createHttpClient({ connectTimeoutMs: 10_000, responseTimeoutMs: 120_000, rejectUnauthorized: true });
   const client = new CentralPullClient(http, { baseUrl: central.url, token: PDV.token, responseTimeoutMs: 120_000 });
   let cursor: string | null = null;
   let total = 0;
   try {
     for (;;) {
-      const answer = await client.changes('produto', { since, cursor, limit: pageSize, waitMs: 0 });
-      if (answer.kind !== 'page') throw new Error('unexpected reset');
+      const answer = await client.changes('produto', { since, cursor, limit: pageSize, waitMs: 0, syncToken });
+      if (answer.kind !== 'page') throw new Error('unexpected "reset required"');
       const rows = answer.page.changes.flatMap((change) => (change.op === 'upsert' ? [change.row] : []));
       await onPage(rows);
       total += rows.length;

@@ -1,19 +1,22 @@
 import type { SyncRow } from '@goldpdv/core';
-import { readCheckpoints } from '../src/checkpoint-store.js';
+import { readCheckpoints } from '../test/support/pull-fixtures.js';
 import { startCentral, type CentralRig } from '../test/support/central-rig.js';
 import { commitToVisibleLatency, percentile } from './bench-latency.js';
 import { snapshotInChildProcess } from './bench-child.js';
+import { runPullWan } from './bench-pull-wan.js';
 import { fetchDelta, naiveUpsert, pullUntilIdle, rawUpsert } from './bench-delta.js';
 import { insertProdutos, pdvDatabase, postgresBackend } from './bench-databases.js';
 
 /**
- * pnpm bench:pull [--quick] [--json]
+ * pnpm bench:pull [--quick] [--json] [--wan]
  * Figures of pull-service against PostgreSQL (BENCH_PG_URL, else TEST_PG_URL) for the central and the local
  * database, with the real central API in this process and, for the snapshot, pull-service as a child process.
+ * --wan runs instead the initial sync over a shaped link (bench-pull-wan.ts), paged and one row per request.
  */
 const args = new Set(process.argv.slice(2));
 const quick = args.has('--quick');
 const asJson = args.has('--json');
+const wan = args.has('--wan');
 const serverUrl = process.env.BENCH_PG_URL ?? process.env.TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const SIZES = quick ? { delta: 10_000, snapshot: 50_000, latency: 50 } : { delta: 100_000, snapshot: 1_000_000, latency: 200 };
 const PAGE_SIZE = 500;
@@ -23,6 +26,8 @@ const PAGE_SIZE = 500;
  * left at its defaults re-reads it every 10 s.
  */
 const CENTRAL_SETTINGS = { CHANGES_POLL_INTERVAL_MS: 150, TABLE_REGISTRY_TTL_MS: 10_000 };
+/** The benches measure throughput: the per-PDV rate limit (a guard against a runaway PDV) is off for them. */
+const BENCH_CENTRAL_ENV = { PDV_RATE_LIMIT_PER_S: '0' };
 
 const say = (message: string) => {
   if (!asJson) process.stderr.write(`${message}\n`);
@@ -33,7 +38,13 @@ async function main(): Promise<void> {
   const backend = postgresBackend(serverUrl);
   const centrals: CentralRig[] = [];
   try {
-    const central = await startCentral(backend, CENTRAL_SETTINGS, 'info');
+    if (wan) {
+      const figures = await runPullWan(backend, CENTRAL_SETTINGS, quick, say);
+      if (asJson) process.stdout.write(`${JSON.stringify(figures)}\n`);
+      else for (const [name, value] of Object.entries(figures)) process.stdout.write(`${name.padEnd(34)} ${value}\n`);
+      return;
+    }
+    const central = await startCentral(backend, CENTRAL_SETTINGS, 'info', BENCH_CENTRAL_ENV);
     centrals.push(central);
     await central.exec(`INSERT INTO categoria (categoria_id, nome) VALUES (1, 'Bebidas'), (2, 'Padaria'), (3, 'Açougue')`);
     const local = await pdvDatabase(backend);
@@ -41,18 +52,18 @@ async function main(): Promise<void> {
     say(`delta: ${SIZES.delta} produto rows`);
     await insertProdutos(central.db, 1, SIZES.delta);
     const initialSeconds = await pullUntilIdle(central, local.db, PAGE_SIZE);
-    const since = (await readCheckpoints(local.db)).get('produto')!.version;
+    const { version: since, syncToken } = (await readCheckpoints(local.db)).get('produto')!;
     await central.exec(`UPDATE produto SET preco_base = preco_base + 1, descricao = descricao || ' v2'`);
     const deltaSeconds = await pullUntilIdle(central, local.db, PAGE_SIZE);
 
     say('naive: the same pages, one upsert per row');
     const naiveStarted = process.hrtime.bigint();
-    const naiveRows = await fetchDelta(central, since, PAGE_SIZE, (rows) => naiveUpsert(local.db, rows));
+    const naiveRows = await fetchDelta(central, since, syncToken, PAGE_SIZE, (rows) => naiveUpsert(local.db, rows));
     const naiveSeconds = Number(process.hrtime.bigint() - naiveStarted) / 1e9;
 
     say('raw: the same rows bulk-loaded with unnest');
     const collected: SyncRow[] = [];
-    await fetchDelta(central, since, 5_000, async (rows) => {
+    await fetchDelta(central, since, syncToken, 5_000, async (rows) => {
       collected.push(...rows);
     });
     const rawStarted = process.hrtime.bigint();
@@ -64,7 +75,7 @@ async function main(): Promise<void> {
     await local.dispose();
 
     say(`snapshot: ${SIZES.snapshot} rows into a pull-service child process`);
-    const snapshotCentral = await startCentral(backend, CENTRAL_SETTINGS, 'info');
+    const snapshotCentral = await startCentral(backend, CENTRAL_SETTINGS, 'info', BENCH_CENTRAL_ENV);
     centrals.push(snapshotCentral);
     await snapshotCentral.exec(`INSERT INTO categoria (categoria_id, nome) VALUES (1, 'Bebidas'), (2, 'Padaria'), (3, 'Açougue')`);
     const snapshot = await snapshotInChildProcess(snapshotCentral, backend, SIZES.snapshot);

@@ -1,6 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
-import { envBool, envEnum, envInt, envString, envUrl, pdvIdentityEnv } from '@goldpdv/core';
+import { centralAlertEnv, statusReportEnv, envBool, envEnum, envInt, envString, envUrl, pdvIdentityEnv } from '@goldpdv/core';
+import { MAX_ROWS_PER_STATEMENT, STATEMENT_SIZE_REASON } from './db/statement-size.js';
 
 /** The mapping file shipped next to the package (pull-service/sync-tables.json), from src/ and from dist/. */
 export const BUNDLED_TABLES_FILE = fileURLToPath(new URL('../sync-tables.json', import.meta.url));
@@ -17,8 +18,13 @@ export const pullEnv = {
   CENTRAL_API_TOKEN: envString('the bearer token issued to this PDV'),
   /** Which tables to pull, in which order, and how their columns map (JSON, validated at start). */
   PULL_TABLES_FILE: z.string().default(BUNDLED_TABLES_FILE),
-  /** Rows per page asked of the central API (a table's batchSize in the mapping file wins). */
-  PULL_PAGE_SIZE: envInt(1, 10_000).default(500),
+  /** Rows per page asked of the central API (a table's batchSize in the mapping file wins); see statement-size.ts for the bound. */
+  PULL_PAGE_SIZE: z
+    .string()
+    .regex(/^\d+$/, { message: `expected an integer between 1 and ${MAX_ROWS_PER_STATEMENT}` })
+    .transform(Number)
+    .pipe(z.number().int().min(1, { message: 'expected an integer >= 1' }).max(MAX_ROWS_PER_STATEMENT, { message: `expected an integer <= ${MAX_ROWS_PER_STATEMENT} (${STATEMENT_SIZE_REASON})` }))
+    .default(500),
   /** How long the central API may hold a request open when nothing changed (the `wait` parameter); 0 = plain polling. */
   PULL_LONG_POLL_MS: envInt(0, 300_000).default(20_000),
   PULL_CONNECT_TIMEOUT_MS: envInt(100, 120_000).default(10_000),
@@ -34,6 +40,8 @@ export const pullEnv = {
   CENTRAL_API_TLS_VERIFY: envBool().default(true),
   /** Extra CA certificate (PEM file path) for a VPS with a private certificate authority. */
   CENTRAL_API_CA_FILE: z.string().optional(),
+  ...centralAlertEnv,
+  ...statusReportEnv,
 };
 
 export const PULL_SECRET_VARIABLES = ['CENTRAL_API_TOKEN'] as const;

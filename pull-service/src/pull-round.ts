@@ -1,35 +1,16 @@
+import { CentralUnavailableError, ContractError, isTransientError, type CentralAvailability, type Database } from '@goldpdv/core';
+import { applyDeltaPage } from './apply/apply-delta-page.js';
+import { applySnapshotPage } from './apply/apply-snapshot-page.js';
+import type { Checkpoint, CheckpointStore } from './db/checkpoint-store.js';
+import type { RejectedRow } from './db/rejected-row-store.js';
 import type { Logger } from './logger.js';
-import { ContractError, isTransientError, type Database } from '@goldpdv/core';
-import type { CentralPullClient } from './central-pull-client.js';
-import { CentralUnavailable } from './central-unavailable.js';
-import type { CentralStatus } from './central-status.js';
-import type { PagePrefetch } from './page-prefetch.js';
-import { readCheckpoints, recordTableError, type Checkpoint } from './checkpoint-store.js';
-import type { RejectPolicy } from './config.js';
-import { pullDeltaPage } from './pull-delta-page.js';
-import { pullSnapshotPage } from './reinitialise.js';
-import type { RejectedRow } from './rejected-row.js';
-import type { TablePlan } from './table-plan.js';
-import type { TableSql } from './table-sql.js';
-import type { TableStatusBoard } from './table-status.js';
-import type { StepResult, TableContext } from './table-step.js';
+import type { TableStatusBoard } from './status/table-status.js';
+import type { Step, StepResult, TableJob } from './table-job.js';
 
 /** A page that refers to missing parent rows waits this many rounds once its parents are idle, then is judged. */
 const WAIT_PATIENCE = 3;
 /** How long one table may keep pulling pages in a round before the next table's turn. */
 const TABLE_SLICE_MS = 2_000;
-
-export interface PullEngine {
-  db: Database;
-  client: CentralPullClient;
-  prefetch: PagePrefetch;
-  tables: readonly TablePlan[];
-  sqlOf: (table: string) => TableSql;
-  loggerOf: (table: string) => Logger;
-  board: TableStatusBoard;
-  central: CentralStatus;
-  policy: RejectPolicy;
-}
 
 export interface RoundResult {
   /** Some table has more to fetch now: run the next round at once. */
@@ -39,112 +20,133 @@ export interface RoundResult {
 }
 
 /**
- * Tables in dependency order (parents first), each pulling pages while it has more, for up to TABLE_SLICE_MS,
- * so that parents are ahead of their children and a long backlog cannot starve the loop's heartbeat. Each
- * table's failure is its own: the others go on. Only local database failures end the round, by throwing, so
- * that the work loop reports the database and backs off.
+ * One round over the tables, in dependency order (parents first), each pulling pages while it has more, for up
+ * to TABLE_SLICE_MS, so that parents are ahead of their children and a long backlog cannot starve the loop's
+ * heartbeat. Each table's failure is its own: the others go on, and this is the one place that records it
+ * (sync_checkpoint.last_error, health, logs). Only local database failures end the round, by throwing, so that
+ * the work loop reports the database and backs off.
  */
-export async function runRound(engine: PullEngine, signal: AbortSignal): Promise<RoundResult> {
-  const checkpoints = await readCheckpoints(engine.db);
-  const moving = new Set<string>();
-  const idle: { table: string; checkpoint: Checkpoint }[] = [];
-  let allIdle = true;
-  let busy = false;
-  let centralAnswered = false;
-  let centralUnavailable = false;
+export class PullRound {
+  constructor(
+    readonly jobs: readonly TableJob[],
+    private readonly db: Database,
+    private readonly checkpoints: CheckpointStore,
+    private readonly board: TableStatusBoard,
+    private readonly central: CentralAvailability,
+  ) {}
 
-  tables: for (const plan of engine.tables) {
-    if (signal.aborted) break;
-    if (!engine.board.isDue(plan.table)) continue;
-    let checkpoint = checkpoints.get(plan.table)!;
-    const parentsBusy = plan.parents.some((parent) => moving.has(parent) || engine.board.isFailing(parent));
-    const sliceEnds = Date.now() + TABLE_SLICE_MS;
-    let result: StepResult;
-    // A table with a backlog keeps the turn for a while: its parents went before it, and polling the idle
-    // tables between each of its pages would cost more than the pages.
-    for (;;) {
-      engine.board.observe(plan.table, checkpoint.mode, checkpoint.pendingDeletes.length);
-      try {
-        result = await stepTable(engine, plan, checkpoint, signal, parentsBusy || engine.board.waits(plan.table) < WAIT_PATIENCE);
-        centralAnswered = true;
-      } catch (error) {
-        if (signal.aborted) break tables;
-        if (!(error instanceof CentralUnavailable)) throw error;
-        centralUnavailable = true;
-        engine.central.unavailable(error.message);
-        allIdle = false;
-        // No answer at all: the tables not tried yet would only wait for the same timeout; they back off too.
-        const postponed = error.unreachable ? engine.tables.slice(engine.tables.indexOf(plan)).filter((table) => engine.board.isDue(table.table)) : [plan];
-        for (const table of postponed) engine.board.postponed(table.table, error.context.retryAfterMs as number | null);
-        if (error.unreachable) break tables;
-        continue tables;
+  /** The tables the last round found idle, with their checkpoints: a focused round leaves them alone. */
+  private idleBefore = new Map<string, Checkpoint>();
+
+  /**
+   * `focus`: the tables a wait said changed. The tables the last round found idle and that are not in it are not
+   * asked again (the wait just said they have nothing), so that a change to one table costs one request per
+   * PDV instead of one per table; every other table (in focus, failing, busy, not seen yet) is stepped as usual.
+   */
+  async run(signal: AbortSignal, focus: ReadonlySet<string> | null = null): Promise<RoundResult> {
+    const checkpoints = await this.checkpoints.readAll(this.db);
+    const { board } = this;
+    const moving = new Set<string>();
+    const idle: { table: string; checkpoint: Checkpoint }[] = [];
+    let allIdle = true;
+    let busy = false;
+    let centralAnswered = false;
+    let centralUnavailable = false;
+
+    tables: for (const job of this.jobs) {
+      const { table } = job.plan;
+      if (signal.aborted) break;
+      if (!board.isDue(table)) continue;
+      let checkpoint = checkpoints.get(table)!;
+      const quiet = focus !== null && !focus.has(table) ? this.idleBefore.get(table) : undefined;
+      if (quiet !== undefined && quiet.version === checkpoint.version) {
+        idle.push({ table, checkpoint });
+        continue;
       }
-      await report(engine, plan, result);
-      const goesOn = (result.kind === 'progress' && result.more) || result.kind === 'reset';
-      if (!goesOn || Date.now() >= sliceEnds || signal.aborted) break;
-      checkpoint = (await readCheckpoints(engine.db)).get(plan.table)!;
+      const parentsBusy = job.plan.parents.some((parent) => moving.has(parent) || board.isFailing(parent));
+      const sliceEnds = Date.now() + TABLE_SLICE_MS;
+      let result: StepResult;
+      // A table with a backlog keeps the turn for a while: its parents went before it, and polling the idle
+      // tables between each of its pages would cost more than the pages.
+      for (;;) {
+        board.observe(table, checkpoint.mode, checkpoint.pendingDeletes.length);
+        try {
+          result = await stepTable(job, checkpoint, { signal, mayWaitForParents: parentsBusy || board.waits(table) < WAIT_PATIENCE });
+          centralAnswered = true;
+        } catch (error) {
+          if (signal.aborted) break tables;
+          if (!(error instanceof CentralUnavailableError)) throw error;
+          centralUnavailable = true;
+          this.central.unavailable(error.message, error.status);
+          allIdle = false;
+          // No answer at all: the tables not tried yet would only wait for the same timeout; they back off too.
+          const postponed = error.unreachable ? this.jobs.slice(this.jobs.indexOf(job)).filter((other) => board.isDue(other.plan.table)) : [job];
+          for (const other of postponed) board.postponed(other.plan.table, error.retryAfterMs);
+          if (error.unreachable) break tables;
+          continue tables;
+        }
+        await this.report(job, result);
+        const goesOn = (result.kind === 'progress' && result.more) || result.kind === 'snapshot-started';
+        if (!goesOn || Date.now() >= sliceEnds || signal.aborted) break;
+        checkpoint = (await this.checkpoints.readAll(this.db)).get(table)!;
+      }
+      centralAnswered ||= result.kind === 'failed' && result.error instanceof ContractError;
+      allIdle &&= result.kind === 'idle';
+      if (result.kind === 'idle') idle.push({ table, checkpoint });
+      if (result.kind === 'progress' || result.kind === 'snapshot-started') moving.add(table);
+      // After any progress the next round starts at once: more may be waiting, and only an all-idle round long-polls.
+      busy ||= result.kind === 'progress' || result.kind === 'snapshot-started' || (result.kind === 'waiting' && parentsBusy);
     }
-    centralAnswered ||= result.kind === 'failed' && result.error instanceof ContractError;
-    allIdle &&= result.kind === 'idle';
-    if (result.kind === 'idle') idle.push({ table: plan.table, checkpoint });
-    if (result.kind === 'progress' || result.kind === 'reset') moving.add(plan.table);
-    // After any progress the next round starts at once: more may be waiting, and only an all-idle round long-polls.
-    busy ||= result.kind === 'progress' || result.kind === 'reset' || (result.kind === 'waiting' && parentsBusy);
+    if (centralAnswered && !centralUnavailable) this.central.reachable();
+    board.publish();
+    this.idleBefore = new Map(idle.map((entry) => [entry.table, entry.checkpoint]));
+    return { busy, idle: allIdle && !signal.aborted ? idle : null };
   }
-  if (centralAnswered && !centralUnavailable) engine.central.reachable();
-  engine.board.publish();
-  return { busy, idle: allIdle && !signal.aborted ? idle : null };
+
+  private async report(job: TableJob, result: StepResult): Promise<void> {
+    const { board } = this;
+    const { logger, plan } = job;
+    logger.trace({ step: result.kind }, 'table step done');
+    switch (result.kind) {
+      case 'idle':
+        board.succeeded(plan.table, result.lag);
+        return;
+      case 'progress':
+        board.counted(plan.table, result.applied, result.rejected.length);
+        logRejected(logger, result.rejected, 'warn');
+        board.succeeded(plan.table, result.lag);
+        return;
+      case 'snapshot-started':
+        board.observe(plan.table, 'snapshot', 0);
+        return;
+      case 'waiting':
+        board.waiting(plan.table, result.reason);
+        return;
+      case 'held':
+        board.counted(plan.table, result.applied, result.rejected.length);
+        logRejected(logger, result.rejected, 'error');
+        await this.tableFailed(plan.table, `stop-table: ${result.reason}`);
+        return;
+      case 'failed':
+        await this.tableFailed(plan.table, result.reason, result.error);
+        return;
+    }
+  }
+
+  /** The table cannot move: its checkpoint row keeps the reason, and the board reports it and schedules the retry. */
+  private async tableFailed(table: string, reason: string, err?: unknown): Promise<void> {
+    await this.checkpoints.recordTableError(this.db, table, reason);
+    this.board.failed(table, reason, { err });
+  }
 }
 
 /** One page of one table. Central API outages and local database outages are thrown; anything else is a result. */
-async function stepTable(engine: PullEngine, plan: TablePlan, checkpoint: Checkpoint, signal: AbortSignal, mayWaitForParents: boolean): Promise<StepResult> {
-  const context: TableContext = {
-    db: engine.db,
-    client: engine.client,
-    prefetch: engine.prefetch,
-    plan,
-    sql: engine.sqlOf(plan.table),
-    policy: engine.policy,
-    logger: engine.loggerOf(plan.table),
-    signal,
-    mayWaitForParents,
-  };
+async function stepTable(job: TableJob, checkpoint: Checkpoint, step: Step): Promise<StepResult> {
   try {
-    return checkpoint.mode === 'snapshot' ? await pullSnapshotPage(context, checkpoint) : await pullDeltaPage(context, checkpoint);
+    return checkpoint.mode === 'snapshot' ? await applySnapshotPage(job, checkpoint, step) : await applyDeltaPage(job, checkpoint, step);
   } catch (error) {
-    if (error instanceof CentralUnavailable || isTransientError(error) || signal.aborted) throw error;
+    if (isTransientError(error) || step.signal.aborted) throw error;
     return { kind: 'failed', reason: error instanceof Error ? error.message : String(error), error };
-  }
-}
-
-async function report(engine: PullEngine, plan: TablePlan, result: StepResult): Promise<void> {
-  const { board } = engine;
-  const logger = engine.loggerOf(plan.table);
-  logger.trace({ step: result.kind }, 'table step done');
-  switch (result.kind) {
-    case 'idle':
-      board.succeeded(plan.table, result.lag);
-      return;
-    case 'progress':
-      board.counted(plan.table, result.applied, result.rejected.length);
-      logRejected(logger, result.rejected, 'warn');
-      board.succeeded(plan.table, result.lag);
-      return;
-    case 'reset':
-      board.observe(plan.table, 'snapshot', 0);
-      return;
-    case 'waiting':
-      board.waiting(plan.table, result.reason);
-      return;
-    case 'held':
-      board.counted(plan.table, result.applied, result.rejected.length);
-      logRejected(logger, result.rejected, 'error');
-      board.failed(plan.table, `stop-table: ${result.reason}`);
-      return;
-    case 'failed':
-      await recordTableError(engine.db, plan.table, result.reason);
-      board.failed(plan.table, result.reason, { err: result.error });
-      return;
   }
 }
 

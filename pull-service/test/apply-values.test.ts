@@ -1,12 +1,10 @@
 import { afterEach, beforeEach, expect, it } from 'vitest';
-import type { Database, SyncRow } from '@goldpdv/core';
+import type { ChangesPage, Database, SyncRow } from '@goldpdv/core';
 import { describeBackends, type TestDatabase } from '../../packages/core/test/support/backends.js';
-import { applyPage } from '../src/apply-page.js';
-import { advanceDelta, ensureCheckpoints, readCheckpoints } from '../src/checkpoint-store.js';
-import type { CheckedPage } from '../src/page-items.js';
-import { checkChangesPage } from '../src/page-validation.js';
+import { applyDeltaPage } from '../src/apply/apply-delta-page.js';
 import { observe } from './support/observed-database.js';
-import { createPdvDatabase, plannedTable, type PlannedTable } from './support/pull-fixtures.js';
+import { startPageServer, type PageServer } from './support/page-server.js';
+import { createPdvDatabase, deltaCheckpoints, plannedTable, readCheckpoints, tableJob, type PlannedTable } from './support/pull-fixtures.js';
 
 const TIPOS_DDL = {
   postgres: `CREATE TABLE tipos (
@@ -58,8 +56,8 @@ const EXPECTED = {
   ],
 };
 
-function pageOf(planned: PlannedTable, rows: readonly SyncRow[], since: string, to: string): CheckedPage {
-  return checkChangesPage(planned.plan, {
+function pageOf(planned: PlannedTable, rows: readonly SyncRow[], since: string, to: string): ChangesPage {
+  return {
     table: planned.plan.table,
     sinceVersion: since,
     toVersion: to,
@@ -68,31 +66,33 @@ function pageOf(planned: PlannedTable, rows: readonly SyncRow[], since: string, 
     changes: rows.map((row) => ({ op: 'upsert' as const, version: to, key: { id: row.id! }, row })),
     hasMore: false,
     nextCursor: null,
-  }, since);
-}
-
-async function applyAndAdvance(db: Database, planned: PlannedTable, page: CheckedPage, to: string) {
-  const [checkpoint] = (await readCheckpoints(db)).values();
-  return applyPage({
-    db, plan: planned.plan, sql: planned.sql, write: { page, pending: [] }, policy: 'stop-table', mayWaitForParents: false,
-    advance: (tx, rowsApplied, pendingDeletes) => advanceDelta(tx, checkpoint!, { version: to, cursor: null, toVersion: to, rowsApplied, pendingDeletes }),
-  });
+  };
 }
 
 describeBackends('apply keeps every value exact', (backend) => {
   let t: TestDatabase;
+  let server: PageServer;
   beforeEach(async () => {
     t = await createPdvDatabase(backend);
     await t.db.executeScript(TIPOS_DDL[t.db.dialect]);
-    await ensureCheckpoints(t.db, ['tipos']);
+    await deltaCheckpoints(t.db, ['tipos']);
+    server = await startPageServer();
   });
   afterEach(async () => {
+    await server.close();
     await t.dispose();
   });
 
+  /** The central API serves `page`; the table's delta step applies it and moves the checkpoint to its end. */
+  const applyServed = async (db: Database, planned: PlannedTable, page: ChangesPage) => {
+    server.answerWith(page);
+    const [checkpoint] = (await readCheckpoints(db)).values();
+    return applyDeltaPage(tableJob(db, planned, server), checkpoint!, { signal: new AbortController().signal, mayWaitForParents: false });
+  };
+
   it('decimal, money, bigint, timestamps with microseconds, timestamptz, date, time, uuid, bool, all 256 bytes, accents and emoji, NULL', async () => {
     const planned = await plannedTable(t.db, 'tipos');
-    expect(await applyAndAdvance(t.db, planned, pageOf(planned, ROWS, '0', '10'), '10')).toMatchObject({ kind: 'applied', applied: 2 });
+    expect(await applyServed(t.db, planned, pageOf(planned, ROWS, '0', '10'))).toMatchObject({ kind: 'progress', applied: 2 });
     const { rows } = await t.db.query<Record<string, unknown>>(READ_BACK[t.db.dialect]);
     const { bytes: firstBytes, ...first } = rows[0]!;
     const { bytes: secondBytes, ...second } = rows[1]!;
@@ -101,7 +101,7 @@ describeBackends('apply keeps every value exact', (backend) => {
     expect(secondBytes ?? '').toBe('');
     // And an update of every column, back to the first row's values, through the same statement.
     const swapped = ROWS.map((row, i) => ({ ...ROWS[1 - i]!, id: row.id! }));
-    await applyAndAdvance(t.db, planned, pageOf(planned, swapped, '10', '11'), '11');
+    await applyServed(t.db, planned, pageOf(planned, swapped, '10', '11'));
     const after = (await t.db.query<Record<string, unknown>>(READ_BACK[t.db.dialect])).rows;
     expect(after[1]!.valor).toBe('1234567.8912');
     expect(after[1]!.texto).toBe(TEXT);
@@ -112,8 +112,8 @@ describeBackends('apply keeps every value exact', (backend) => {
     const planned = await plannedTable(t.db, 'tipos');
     const observed = observe(t.db);
     const rows = Array.from({ length: 500 }, (_, i) => ({ ...ROWS[0]!, id: i + 1 }));
-    const outcome = await applyAndAdvance(observed, planned, pageOf(planned, rows, '0', '20'), '20');
-    expect(outcome).toMatchObject({ kind: 'applied', applied: 500 });
+    const outcome = await applyServed(observed, planned, pageOf(planned, rows, '0', '20'));
+    expect(outcome).toMatchObject({ kind: 'progress', applied: 500 });
     const writes = observed.statements.filter((sql) => /^\s*(INSERT|MERGE|UPDATE|DELETE)/i.test(sql));
     expect(writes).toHaveLength(2);
     expect(writes[0]).toMatch(t.db.dialect === 'mssql' ? /^MERGE dbo\.\[tipos\]/ : /^INSERT INTO "tipos"/);

@@ -2,12 +2,11 @@ import { afterEach, beforeEach, expect, it } from 'vitest';
 import type { DaemonWorker } from '@goldpdv/core';
 import { describeBackends, type TestDatabase } from '../../packages/core/test/support/backends.js';
 import { BUNDLED_TABLES_FILE } from '../src/config.js';
-import { readCheckpoints } from '../src/checkpoint-store.js';
 import { createPullWorker } from '../src/sync-pull.js';
 import { dumpTable, expectSameCatalog, insertCatalog } from './support/catalog-data.js';
 import { PDV, startCentral, type CentralRig } from './support/central-rig.js';
 import { observe, type ObservedDatabase } from './support/observed-database.js';
-import { countRows, createPdvDatabase, memoryLogger, newHealth, workerConfig } from './support/pull-fixtures.js';
+import { countRows, createPdvDatabase, memoryLogger, newHealth, readCheckpoints, runUntilIdle, workerConfig } from './support/pull-fixtures.js';
 
 class Killed extends Error {}
 
@@ -47,15 +46,13 @@ describeBackends('crash safety of pages and checkpoints', (backend) => {
     workers.push(worker);
     return worker;
   };
-  const runUntilIdle = async (worker: DaemonWorker): Promise<void> => {
-    for (let cycle = 0; cycle < 1_000; cycle++) {
-      if (!(await worker.runCycle(signal))?.busy && !(await worker.runCycle(signal))?.busy) return;
-    }
-    throw new Error('never idle');
-  };
   const produtoCheckpoint = async () => (await readCheckpoints(local.db)).get('produto')!;
 
   it('dying anywhere inside a delta page\'s transaction moves nothing: no row, no checkpoint; the restart applies each row once', async () => {
+    // The first sync takes a snapshot of each (still empty) table; the pages under test are the deltas after it.
+    await runUntilIdle(startWorker(50));
+    const loaded = await produtoCheckpoint();
+    expect(loaded).toMatchObject({ mode: 'delta', rowsApplied: '0' });
     await insertCatalog(central, 12);
     const dyingPoints = [
       (sql: string) => /^(INSERT INTO "produto"|MERGE dbo\.\[produto\])/.test(sql),
@@ -68,7 +65,7 @@ describeBackends('crash safety of pages and checkpoints', (backend) => {
       const dying = startWorker(50);
       for (let cycle = 0; cycle < 3; cycle++) await dying.runCycle(signal);
       expect(await countRows(local.db, 'produto')).toBe(0);
-      expect(await produtoCheckpoint()).toMatchObject({ version: '0', rowsApplied: '0', deltaCursor: null });
+      expect(await produtoCheckpoint()).toMatchObject({ version: loaded.version, rowsApplied: '0', deltaCursor: null });
     }
     observed.beforeStatement = null;
     await runUntilIdle(startWorker(50));
@@ -76,7 +73,7 @@ describeBackends('crash safety of pages and checkpoints', (backend) => {
     expect((await produtoCheckpoint()).rowsApplied).toBe('12');
   });
 
-  it('a re-initialisation that dies in the middle resumes from its stored cursor, not from zero, and deletes what is gone', async () => {
+  it('a snapshot that dies in the middle resumes from its stored cursor, not from zero, and deletes what is gone', async () => {
     await insertCatalog(central, 60);
     await runUntilIdle(startWorker());
     const appliedBefore = BigInt((await produtoCheckpoint()).rowsApplied);

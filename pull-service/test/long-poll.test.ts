@@ -3,23 +3,32 @@ import type { AddressInfo } from 'node:net';
 import { getEventListeners } from 'node:events';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHttpClient } from '@goldpdv/core';
-import { CentralPullClient } from '../src/central-pull-client.js';
-import type { Checkpoint } from '../src/checkpoint-store.js';
-import { waitForChanges } from '../src/long-poll.js';
+import { CentralPullClient } from '../src/api/central-pull-client.js';
+import type { Checkpoint } from '../src/db/checkpoint-store.js';
+import { waitForChanges } from '../src/api/long-poll.js';
 import { PRODUTO_COLUMNS } from './support/pull-fixtures.js';
 
 /**
  * The long poll runs once per quiet round for as long as the daemon lives, always under the worker's one stop
  * signal: it must leave nothing hooked onto that signal. A real server on loopback answers every wait at once
- * with an empty page, as a central API that does not hold requests would.
+ * with an empty page, as a central API that does not hold requests would, and GET /v1/changes/wait with 404,
+ * as a central API before that endpoint does (or, when told, with an answer naming no table).
  */
 describe('long poll', () => {
   let server: Server;
   let baseUrl: string;
   let requests = 0;
+  let waitRequests = 0;
+  let waitEndpoint = false;
   beforeAll(async () => {
     server = createServer((req, res) => {
       requests += 1;
+      if (req.url?.startsWith('/v1/changes/wait')) {
+        waitRequests += 1;
+        if (!waitEndpoint) res.writeHead(404, { 'content-type': 'application/problem+json' }).end('{"type":"about:blank","title":"Not found","status":404}');
+        else res.writeHead(200, { 'content-type': 'application/json' }).end('{"changed":[],"incarnation":null}');
+        return;
+      }
       const table = new URL(req.url ?? '/', 'http://x').searchParams.get('table');
       const page = { table, sinceVersion: '5', toVersion: '5', keyColumns: ['produto_id'], columns: PRODUTO_COLUMNS, changes: [], hasMore: false, nextCursor: null };
       res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(page));
@@ -39,6 +48,10 @@ describe('long poll', () => {
       table,
       version: '5',
       mode: 'delta',
+      appliedColumns: null,
+      ignoredColumns: null,
+      syncToken: 'v1.1.test-claims.test-signature',
+      incarnation: null,
       deltaCursor: null,
       deltaToVersion: null,
       snapshotVersion: null,
@@ -51,14 +64,26 @@ describe('long poll', () => {
       lastErrorAt: null,
     });
     const tables = ['produto', 'categoria'].map((table) => ({ table, checkpoint: checkpoint(table) }));
+    const support = { oneRequest: true };
     try {
       for (let round = 0; round < 200; round++) {
-        expect(await waitForChanges(client, tables, 1_000, stop.signal)).toEqual({ kind: 'early' });
+        expect(await waitForChanges(client, tables, 1_000, stop.signal, support)).toEqual({ kind: 'early' });
       }
+      // One 404 for the one-request wait, then one request per table each round.
+      expect(waitRequests).toBe(1);
+      expect(support.oneRequest).toBe(false);
+      expect(requests).toBe(401);
+      // A server with the endpoint: one request per round for both tables.
+      waitEndpoint = true;
+      const both = { oneRequest: true };
+      for (let round = 0; round < 50; round++) {
+        expect(await waitForChanges(client, tables, 1_000, stop.signal, both)).toEqual({ kind: 'early' });
+      }
+      expect(waitRequests).toBe(51);
+      expect(requests).toBe(451);
     } finally {
       http.close();
     }
-    expect(requests).toBe(400);
     expect(getEventListeners(stop.signal, 'abort')).toHaveLength(0);
   });
 });

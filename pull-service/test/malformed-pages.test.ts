@@ -6,9 +6,8 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import type { ChangesPage, DaemonWorker } from '@goldpdv/core';
 import { describeBackends, type TestDatabase } from '../../packages/core/test/support/backends.js';
-import { readCheckpoints } from '../src/checkpoint-store.js';
 import { createPullWorker } from '../src/sync-pull.js';
-import { PRODUTO_COLUMNS, countRows, createPdvDatabase, memoryLogger, newHealth, produtoRow, workerConfig } from './support/pull-fixtures.js';
+import { PRODUTO_COLUMNS, countRows, createPdvDatabase, deltaCheckpoints, memoryLogger, newHealth, produtoRow, readCheckpoints, workerConfig } from './support/pull-fixtures.js';
 
 type Answer = { status: number; body: string } | 'reset-connection' | 'hang';
 
@@ -56,6 +55,8 @@ describeBackends('malformed pages from a hostile central API', (backend) => {
 
   beforeEach(async () => {
     local = await createPdvDatabase(backend);
+    // Both tables have been loaded before: what is under test is their delta pages.
+    await deltaCheckpoints(local.db, ['categoria', 'produto']);
     dir = await mkdtemp(join(tmpdir(), 'gp-hostile-'));
     await writeFile(join(dir, 'tables.json'), JSON.stringify({ tables: [{ table: 'categoria' }, { table: 'produto', dependsOn: ['categoria'] }] }));
     hostile = await startHostileServer(() => answer());
@@ -77,7 +78,6 @@ describeBackends('malformed pages from a hostile central API', (backend) => {
     ['a wrong shape', () => json({ ...goodPage(), changes: [{ op: 'replace', key: {} }] }), 'the changes page of table produto does not follow the contract: changes[0].op'],
     ['a version that is not a number', () => json({ ...goodPage(), toVersion: 9 }), 'the changes page of table produto does not follow the contract: toVersion'],
     ['the wrong table', () => json({ ...goodPage(), table: 'cliente' }), 'table produto: asked for table produto, the central API answered with a page of table "cliente"'],
-    ['an unknown column', () => json({ ...goodPage(), columns: [...PRODUTO_COLUMNS, { name: 'margem_secreta', type: 'decimal' }], changes: [{ op: 'upsert', version: '8', key: { produto_id: 1 }, row: { ...produtoRow(1), margem_secreta: '1.0' } }] }), 'table produto: column "margem_secreta" is not in the mapping: local table "produto" has no column it maps to'],
     ['a key column missing', () => json({ ...goodPage(), changes: [{ op: 'delete', version: '8', key: { id: 1 } }] }), 'table produto: changes[0]: key column "produto_id" is missing'],
     ['a row without a column', () => json({ ...goodPage(), changes: [{ op: 'upsert', version: '8', key: { produto_id: 1 }, row: { ...produtoRow(1), preco_base: undefined } }] }), 'table produto: changes[0] (key {"produto_id":1}): the row has no value for column "preco_base"'],
     ['a 400 problem', () => ({ status: 400, body: '{"title":"Bad request","detail":"since is not a version"}' }), 'central API answered 400 Bad request: since is not a version for table produto'],
@@ -95,14 +95,33 @@ describeBackends('malformed pages from a hostile central API', (backend) => {
     expect(checkpoints.get('produto')).toMatchObject({ version: '0', lastError: expect.stringContaining(reason) });
     expect(logs.lines().find((line) => line.level === 'error')).toMatchObject({ table: 'produto', msg: 'table is failing; its checkpoint does not move', reason: expect.stringContaining(reason) });
 
-    // Once the server sends a good page, the table recovers on its own.
+    // Once the server sends a good page, the table recovers on its own, as soon as its (5 ms at most) backoff allows.
     answer = () => json(goodPage());
-    for (let cycle = 0; cycle < 20 && health.readiness().info.failingTables !== ''; cycle++) {
-      await new Promise((resolve) => setTimeout(resolve, 10));
+    const deadline = Date.now() + 10_000;
+    while (health.readiness().info.failingTables !== '' && Date.now() < deadline) {
       await worker.runCycle(new AbortController().signal);
+      if (health.readiness().info.failingTables !== '') await new Promise((resolve) => setTimeout(resolve, 5));
     }
     expect(health.readiness().info.failingTables).toBe('');
     expect(await countRows(local.db, 'produto')).toBe(1);
+  });
+
+  it('a row the local database refuses holds produto under stop-table: recorded, its reason the table\'s last error, the good row in', async () => {
+    const page = goodPage();
+    answer = () => json({ ...page, changes: [
+      { op: 'upsert', version: '8', key: { produto_id: 1 }, row: produtoRow(1, { codigo_barras: '789000000000011' }) }, // 15 characters into varchar(14)
+      { op: 'upsert', version: '8', key: { produto_id: 2 }, row: produtoRow(2) },
+    ] });
+    await worker.runCycle(new AbortController().signal);
+    const reason = /^stop-table: 1 row\(s\) refused; first: key \{"produto_id":1\} column codigo_barras: /;
+    const ready = health.readiness();
+    expect(ready.info.failingTables).toBe('produto');
+    expect(ready.degraded['table:produto']?.detail).toMatch(reason);
+    expect(await countRows(local.db, 'produto')).toBe(1);
+    expect((await local.db.query('SELECT row_key FROM sync_rejected_row')).rows).toEqual([{ row_key: '{"produto_id":1}' }]);
+    const checkpoint = (await readCheckpoints(local.db)).get('produto')!;
+    expect(checkpoint).toMatchObject({ version: '0', lastError: expect.stringMatching(reason) });
+    expect(logs.lines().find((line) => line.level === 'error' && line.msg === 'row refused by the local database; recorded in sync_rejected_row')).toMatchObject({ table: 'produto', key: '{"produto_id":1}', column: 'codigo_barras' });
   });
 
   it.each<[string, () => Answer, RegExp]>([

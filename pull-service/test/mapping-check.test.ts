@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import { describeBackends, type TestDatabase } from '../../packages/core/test/support/backends.js';
-import { loadTableMapping } from '../src/table-mapping.js';
+import { loadTableMapping } from '../src/plan/table-mapping.js';
 import { BUNDLED_TABLES_FILE } from '../src/config.js';
 import { createPullWorker } from '../src/sync-pull.js';
 import { createPdvDatabase, memoryLogger, newHealth, planFor, workerConfig } from './support/pull-fixtures.js';
@@ -26,11 +26,14 @@ describeBackends('mapping checked against the local database', (backend) => {
     const preco = plan.tables.find((table) => table.table === 'preco_loja')!;
     expect(preco.keyColumns.map((column) => column.central)).toEqual(['loja_id', 'produto_id']);
     expect(preco.parents).toEqual(expect.arrayContaining(['loja', 'produto']));
-    expect(plan.referencesTo('produto').map((link) => link.childTable)).toEqual(['preco_loja']);
+    expect(plan.referencesTo('produto').map((link) => link.childTable)).toEqual([
+      { schema: null, name: 'estoque' },
+      { schema: null, name: 'preco_loja' },
+    ]);
     const produto = plan.tables.find((table) => table.table === 'produto')!;
-    expect(produto.columns.get('preco_base')!.local).toMatchObject({ family: 'decimal', precision: 18, scale: 4 });
-    expect(produto.columns.get('codigo_barras')!.local).toMatchObject({ family: 'string', maxLength: 14 });
-    expect(produto.columns.get('imagem')!.local.family).toBe('binary');
+    expect(produto.columns.get('preco_base')!.local).toMatchObject({ type: 'decimal', precision: 18, scale: 4 });
+    expect(produto.columns.get('codigo_barras')!.local).toMatchObject({ type: 'string', maxLength: 14 });
+    expect(produto.columns.get('imagem')!.local.type).toBe('binary');
   });
 
   it('reports an unknown local table, a rename to an unknown column and a wrong key at start, per table', async () => {

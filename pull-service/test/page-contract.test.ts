@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { asChangesPage, asSnapshotPage, changesPageSchema, snapshotPageSchema } from '@goldpdv/core';
 import { PRODUTO_COLUMNS, produtoRow } from './support/pull-fixtures.js';
+import { seededRandom } from '../../test-support/seeded-random.js';
 
 /**
  * The client takes a page without the zod walk only when the schema would accept it unchanged. Whatever the
@@ -98,11 +99,8 @@ describe('pages taken without the schema walk', () => {
   });
 
   it('never takes a page the schema refuses or would change (random mutations)', () => {
-    let seed = 42;
-    const random = (n: number): number => {
-      seed = (seed * 1_103_515_245 + 12_345) % 2_147_483_648;
-      return seed % n;
-    };
+    const source = seededRandom(42);
+    const random = (n: number): number => source.below(n);
     const oddValues: unknown[] = [null, 0, -1.5, '', '12', 'x', true, [], {}, [1], { a: 1 }];
     const pick = (value: unknown, depth: number): [Json | unknown[], string | number] | null => {
       if (typeof value !== 'object' || value === null) return null;

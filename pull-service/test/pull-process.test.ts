@@ -1,19 +1,18 @@
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import { describeBackends, type TestDatabase } from '../../packages/core/test/support/backends.js';
 import { DAEMON_ENTRY, spawnDaemon, waitFor, type SpawnedDaemon } from '../../packages/core/test/support/spawn-daemon.js';
-import { readCheckpoints } from '../src/checkpoint-store.js';
 import { dumpTable, expectSameCatalog, insertCatalog } from './support/catalog-data.js';
 import { PDV, startCentral, type CentralRig } from './support/central-rig.js';
-import { countRows, createPdvDatabase } from './support/pull-fixtures.js';
+import { countRows, createPdvDatabase, readCheckpoints } from './support/pull-fixtures.js';
 
 const PRODUTOS = 3_000;
 
 /**
- * The built daemon as a real child process, killed with SIGKILL in the middle of a re-initialisation. The
+ * The built daemon as a real child process, killed with SIGKILL in the middle of a snapshot. The
  * local database must be a server both the child and the test can use, hence PostgreSQL only.
  */
 describeBackends(
-  'pull-service process killed during a re-initialisation',
+  'pull-service process killed during a snapshot',
   (backend) => {
     let central: CentralRig;
     let local: TestDatabase;
@@ -74,7 +73,7 @@ describeBackends(
       const midway = await waitFor(async () => {
         const checkpoint = await produto();
         return checkpoint?.mode === 'snapshot' && checkpoint.snapshotCursor !== null && BigInt(checkpoint.rowsApplied) - appliedBefore >= 400n ? checkpoint : null;
-      }, 60_000, 'a re-initialisation well under way');
+      }, 60_000, 'a snapshot well under way');
       first.child.kill('SIGKILL');
       expect((await first.exited).signal).toBe('SIGKILL');
 
@@ -86,13 +85,13 @@ describeBackends(
       expect(BigInt(afterKill.rowsApplied) - appliedBefore).toBeLessThan(BigInt(centralCount));
 
       const second = start();
-      await waitFor(async () => (await produto())?.mode === 'delta' && (await countRows(local.db, 'produto')) === centralCount, 60_000, 'the resumed re-initialisation');
+      await waitFor(async () => (await produto())?.mode === 'delta' && (await countRows(local.db, 'produto')) === centralCount, 60_000, 'the resumed snapshot');
       await expectSameCatalog(central.db, local.db, PDV.lojaId, (actual, expected, table) => expect(actual, table).toEqual(expected));
       // Resumed, not restarted: the pages committed before the kill were not applied a second time.
       expect(BigInt((await produto())!.rowsApplied) - appliedBefore).toBe(BigInt(centralCount));
       const lines = second.stdout().trim().split('\n').map((line) => JSON.parse(line) as { msg: string; level: string; table?: string });
-      expect(lines.some((line) => line.msg === 're-initialisation started')).toBe(false);
-      expect(lines.some((line) => line.msg === 're-initialisation finished; back to deltas' && line.table === 'produto')).toBe(true);
+      expect(lines.some((line) => line.msg === 'snapshot started')).toBe(false);
+      expect(lines.some((line) => line.msg === 'snapshot finished; back to deltas' && line.table === 'produto')).toBe(true);
       expect(lines.filter((line) => line.level === 'error')).toEqual([]);
     });
   },

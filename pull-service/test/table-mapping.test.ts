@@ -2,10 +2,9 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ConfigError } from '@goldpdv/core';
+import { ConfigError, quoteIdentifier } from '@goldpdv/core';
 import { BUNDLED_TABLES_FILE } from '../src/config.js';
-import { loadTableMapping, parseTableMapping } from '../src/table-mapping.js';
-import { quoteIdentifier } from '../src/sql-identifiers.js';
+import { isIdentifier, loadTableMapping, parseTableMapping } from '../src/plan/table-mapping.js';
 import { DAEMON_ENTRY, spawnDaemon } from '../../packages/core/test/support/spawn-daemon.js';
 
 const FILE = 'sync-tables.json';
@@ -24,7 +23,7 @@ describe('table mapping file', () => {
   it('the bundled file is valid and orders parents before children', () => {
     const mapping = loadTableMapping(BUNDLED_TABLES_FILE);
     const order = mapping.tables.map((table) => table.table);
-    expect(order).toEqual(['categoria', 'produto', 'loja', 'preco_loja', 'cliente', 'forma_pagamento', 'operador']);
+    expect(order).toEqual(['categoria', 'produto', 'loja', 'preco_loja', 'cliente', 'forma_pagamento', 'operador', 'estoque']);
   });
 
   it('keeps the file order where dependencies allow, and moves a child after its parents', () => {
@@ -42,12 +41,17 @@ describe('table mapping file', () => {
   });
 
   it.each([
-    [{ tables: [{ table: 'produto; DROP TABLE x' }] }, 'sync-tables.json: tables[0].table: expected an identifier (a letter or underscore, then letters, digits or underscores, at most 128); found "produto; DROP TABLE x"'],
-    [{ tables: [{ table: 'a"b' }] }, 'tables[0].table: expected an identifier (a letter or underscore, then letters, digits or underscores, at most 128); found "a\\"b"'],
-    [{ tables: [{ table: 'produto', localTable: 'x]; DROP TABLE y; --' }] }, 'tables[0].localTable: expected an identifier'],
-    [{ tables: [{ table: 'produto', columns: { 'descricao" text); --': 'nome' } }] }, 'tables[0].columns["descricao\\" text); --"]: expected an identifier (a letter or underscore, then letters, digits or underscores, at most 128); found the name "descricao\\" text); --"'],
-    [{ tables: [{ table: 'produto', columns: { descricao: 'nome--' } }] }, 'tables[0].columns.descricao: expected an identifier'],
-    [{ tables: [{ table: 'produto', keyColumns: ['id', '1id'] }] }, 'tables[0].keyColumns[1]: expected an identifier'],
+    [{ tables: [{ table: '' }] }, 'sync-tables.json: tables[0].table: expected a name of 1 to 128 characters without control characters; found ""'],
+    [{ tables: [{ table: 'a\u0000b' }] }, 'tables[0].table: expected a name of 1 to 128 characters without control characters; found "a\\u0000b"'],
+    [{ tables: [{ table: 'produto', localTable: 'x'.repeat(129) }] }, 'tables[0].localTable: expected table or schema.table ("xxxxxxxx'],
+    [{ tables: [{ table: 'produto', localTable: 'a.b.c' }] }, 'tables[0].localTable: expected table or schema.table (expected table or schema.table (at most one dot outside quotes))'],
+    [{ tables: [{ table: 'produto', localTable: '[vendas.Produto' }] }, 'tables[0].localTable: expected table or schema.table (the name opened with [ at character 1 is not closed)'],
+    [{ tables: [{ table: 'produto', localTable: 'vendas.' }] }, 'tables[0].localTable: expected table or schema.table (a name cannot end with a dot)'],
+    [{ tables: [{ table: 'produto', columns: { 'des\ncricao': 'nome' } }] }, 'tables[0].columns["des\\ncricao"]: expected a name of 1 to 128 characters without control characters; found the name "des\\ncricao"'],
+    [{ tables: [{ table: 'produto', columns: { descricao: '' } }] }, 'tables[0].columns.descricao: expected a name of 1 to 128 characters'],
+    [{ tables: [{ table: 'produto', keyColumns: ['id', ''] }] }, 'tables[0].keyColumns[1]: expected a name of 1 to 128 characters'],
+    [{ tables: [{ table: 'produto', constants: { Ativo: [1] } }] }, 'tables[0].constants.Ativo: expected a string, a number or true/false; found [1]'],
+    [{ tables: [{ table: 'a', localTable: 'vendas.[Produto]' }, { table: 'b', localTable: '"vendas"."Produto"' }] }, 'tables[1].localTable: local table "\"vendas\".\"Produto\"" is filled twice (also by tables[0])'],
     [{ tables: [{ table: 'produto', dependsOn: ['categoria'] }] }, 'tables[0].dependsOn[0]: "categoria" is not a table of this file'],
     [{ tables: [{ table: 'a', dependsOn: ['b'] }, { table: 'b', dependsOn: ['a'] }] }, 'dependsOn: the tables a, b depend on each other in a cycle'],
     [{ tables: [{ table: 'a' }, { table: 'a' }] }, 'tables[1].table: "a" is listed twice (also tables[0])'],
@@ -64,11 +68,26 @@ describe('table mapping file', () => {
     expect(message).not.toContain('\n');
   });
 
-  it('quotes every identifier it lets through, and refuses to quote anything else', () => {
+  it('takes any name a catalog can hold, schema-qualified local tables, quoted parts, and constants', () => {
+    const [table] = parseTableMapping(
+      { tables: [{ table: 'Tabela de Preço', localTable: 'vendas.[Tabela de Preço]', columns: { Order: 'Ordem "x"', 'Preço it\'s': 'Preço' }, keyColumns: ['Order'], constants: { Ativo: true, Origem: 'central' } }] },
+      FILE,
+    ).tables;
+    expect(table).toMatchObject({ table: 'Tabela de Preço', localTable: 'vendas.[Tabela de Preço]', local: { schema: 'vendas', name: 'Tabela de Preço' } });
+    expect([...table!.renames]).toEqual([['Order', 'Ordem "x"'], ["Preço it's", 'Preço']]);
+    expect([...table!.constants]).toEqual([['Ativo', true], ['Origem', 'central']]);
+    expect(parseTableMapping({ tables: [{ table: 'a', localTable: '"my.schema"."A ""quoted"" name"' }] }, FILE).tables[0]!.local).toEqual({ schema: 'my.schema', name: 'A "quoted" name' });
+    expect(parseTableMapping({ tables: [{ table: 'a', localTable: '[a]]b]' }] }, FILE).tables[0]!.local).toEqual({ schema: null, name: 'a]b' });
+    expect(parseTableMapping({ tables: [{ table: 'produto; DROP TABLE x' }] }, FILE).tables[0]!.local).toEqual({ schema: null, name: 'produto; DROP TABLE x' });
+  });
+
+  it('every name it writes into SQL is quoted to mean exactly itself', () => {
     expect(quoteIdentifier('postgres', 'produto')).toBe('"produto"');
     expect(quoteIdentifier('mssql', 'produto')).toBe('[produto]');
-    expect(() => quoteIdentifier('postgres', 'a"b')).toThrow(/not an identifier/);
-    expect(() => quoteIdentifier('mssql', 'a]b')).toThrow(/not an identifier/);
+    expect(isIdentifier('a"b')).toBe(false);
+    expect(quoteIdentifier('postgres', 'a"b')).toBe('"a""b"');
+    expect(quoteIdentifier('mssql', 'a]b')).toBe('[a]]b]');
+    expect(quoteIdentifier('mssql', 'produto; DROP TABLE x')).toBe('[produto; DROP TABLE x]');
   });
 
   describe('files', () => {
@@ -88,7 +107,7 @@ describe('table mapping file', () => {
 
     it('a bad file stops the daemon with exit code 2 and one line naming the file and the field', async () => {
       const file = join(dir, 'injected.json');
-      await writeFile(file, JSON.stringify({ tables: [{ table: 'produto', columns: { descricao: 'nome; DROP TABLE produto' } }] }));
+      await writeFile(file, JSON.stringify({ tables: [{ table: 'produto', columns: { descricao: 'nome\u0007' } }] }));
       const daemon = spawnDaemon(DAEMON_ENTRY['pull-service'], {
         PDV_ID: 'loja01-pdv01',
         CENTRAL_API_URL: 'http://127.0.0.1:9',
@@ -101,7 +120,7 @@ describe('table mapping file', () => {
       const { code } = await daemon.exited;
       expect(code).toBe(2);
       expect(daemon.stderr()).toBe(
-        `pull-service: invalid configuration: PULL_TABLES_FILE: ${file}: tables[0].columns.descricao: expected an identifier (a letter or underscore, then letters, digits or underscores, at most 128); found "nome; DROP TABLE produto"\n`,
+        `pull-service: invalid configuration: PULL_TABLES_FILE: ${file}: tables[0].columns.descricao: expected a name of 1 to 128 characters without control characters; found "nome\\u0007"\n`,
       );
     });
   });

@@ -1,5 +1,5 @@
 /**
- * pnpm bench:push [--quick] [--json]
+ * pnpm bench:push [--quick] [--json] [--wan]
  *
  * Delivers N events end to end, from an outbox on PostgreSQL through push-service and central-api (real child
  * processes) into a central inbox on PostgreSQL, and compares in the same run:
@@ -10,6 +10,9 @@
  * Diagnostics: BENCH_LOG_LEVEL=debug with BENCH_PUSH_LOG=<file> appends push-service's log lines (one "batch done"
  * line per batch) to that file; BENCH_PUSH_CONCURRENCY overrides the lanes of the batched run (4);
  * CHILD_NODE_ARGS="--cpu-prof --cpu-prof-dir=<dir>" profiles the child processes.
+ * --wan runs instead the outage drain over a shaped link (bench-push-wan.ts): a day of sales queued while central
+ * was unreachable, batched and one request per event, with the bytes on the wire; BENCH_CENTRAL_LOG=<file> appends
+ * central-api's log lines there, BENCH_POLL_INTERVAL_MS sets push-service's POLL_INTERVAL_MS (default 5 s).
  */
 import { randomBytes } from 'node:crypto';
 import { appendFileSync } from 'node:fs';
@@ -21,10 +24,12 @@ import { startCentralProcess } from '../../packages/core/test/support/central-pr
 import { DAEMON_ENTRY, spawnDaemon, waitFor } from '../../packages/core/test/support/spawn-daemon.js';
 import { insertOutboxEvents, makeEvents, countRows, type SeedEvent } from '../test/support/outbox-fixtures.js';
 import { peakRssMb } from '../test/support/process-memory.js';
+import { runPushWan } from './bench-push-wan.js';
 import { createScratchDatabase } from './scratch-database.js';
 
 const quick = process.argv.includes('--quick');
 const asJson = process.argv.includes('--json');
+const wan = process.argv.includes('--wan');
 const EVENTS = quick ? 20_000 : 100_000;
 const SINGLE_EVENTS = quick ? 3_000 : 10_000;
 const STREAMS = 50;
@@ -89,6 +94,12 @@ SELECT $1, * FROM unnest($2::uuid[], $3::varchar[], $4::varchar[], $5::char(64)[
 
 async function main(): Promise<void> {
   const baseUrl = process.env.BENCH_PG_URL ?? process.env.TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+  if (wan) {
+    const report = await runPushWan(baseUrl, quick, log);
+    if (asJson) process.stdout.write(`${JSON.stringify(report)}\n`);
+    else for (const [name, value] of Object.entries(report)) process.stdout.write(`${name.padEnd(30)} ${value}\n`);
+    return;
+  }
   const centralDb = await createScratchDatabase(baseUrl, 'bench_central');
   const pdvDb = await createScratchDatabase(baseUrl, 'bench_pdv');
   const central = createPostgresDatabase({ kind: 'postgres', connectionString: centralDb.url, poolMax: 4, connectTimeoutMs: 10_000, requestTimeoutMs: 600_000 });
@@ -99,7 +110,7 @@ async function main(): Promise<void> {
     await applySchema(central, { role: 'central' });
     await applySchema(pdv, { role: 'pdv' });
     await central.query(`INSERT INTO loja (loja_id, nome) VALUES (1, 'Bench')`);
-    api = await startCentralProcess({ DB_URL: centralDb.url, PDV_TOKENS: `${PDV_ID}:1:${token}`, DB_POOL_MAX: '8' });
+    api = await startCentralProcess({ DB_URL: centralDb.url, PDV_RATE_LIMIT_PER_S: '0', PDV_TOKENS: `${PDV_ID}:1:${token}`, DB_POOL_MAX: '8' });
     const events = makeEvents(EVENTS, STREAMS, PAYLOAD_BYTES);
     const pushEnv = {
       PDV_ID,

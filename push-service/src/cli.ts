@@ -8,11 +8,16 @@ import {
   loadConfig,
   openDatabase,
   runStatusCommand,
+  DOCTOR_USAGE,
+  runDaemonDoctor,
   SECRET_VARIABLES,
   STATUS_USAGE,
   type Database,
 } from '@goldpdv/core';
-import { findDeadLetter, listDeadLetters, readOutboxBacklog, requeueDeadLetters } from './outbox/outbox-store.js';
+import { pushEnv, PUSH_SECRET_VARIABLES } from './config.js';
+import { pushDoctorChecks } from './doctor/push-doctor.js';
+import { createOutboxStore } from './outbox/outbox-store.js';
+import { EVENTS_COMMANDS, EVENTS_USAGE, runEventsCommand } from './events/events-cli.js';
 
 const USAGE = `usage: push-service-cli <command>
   dead-letters list [--json]         list dead letters with their reasons
@@ -20,7 +25,9 @@ const USAGE = `usage: push-service-cli <command>
   dead-letters requeue <event-id>    move one dead letter back to the outbox
   dead-letters requeue --all         move every dead letter back to the outbox
   backlog [--json]                   pending, in flight, oldest pending age, dead letters
-${STATUS_USAGE}`;
+${EVENTS_USAGE}
+${STATUS_USAGE}
+${DOCTOR_USAGE}`;
 
 /**
  * The operator's tool for the outbox, run next to the daemon (inside the container: node dist/cli.js ...).
@@ -36,19 +43,26 @@ async function main(argv: string[]): Promise<number> {
   }
   // status reads its own settings (the daemons' health URLs too) and reports a PDV without sync tables itself.
   if (command === 'status') return runStatusCommand('push-service-cli', args.slice(1).concat(json ? ['--json'] : []));
+  // doctor reads the daemon's whole configuration (CENTRAL_API_*, PDV_ID) and reports a missing schema as lines.
+  if (command === 'doctor') {
+    return runDaemonDoctor({ program: 'push-service', env: pushEnv, secretVariables: PUSH_SECRET_VARIABLES, checks: pushDoctorChecks }, json ? ['--json'] : []);
+  }
+  // The declared outbox events: triggers, reconciliation, rebuilds, installation id (events/events-cli.ts).
+  if ((EVENTS_COMMANDS as readonly string[]).includes(command)) return runEventsCommand(command, args.slice(1), json);
   const db = await openConfiguredDatabase();
+  const outbox = createOutboxStore(db);
   try {
-    if (command === 'backlog') return print(await readOutboxBacklog(db), json, (b) => `pending ${b.pending}, in flight ${b.inFlight}, oldest pending ${b.oldestPendingAgeSeconds ?? '-'} s, dead letters ${b.deadLetters}`);
+    if (command === 'backlog') return print(await outbox.readBacklog(), json, (b) => `pending ${b.pending}, in flight ${b.inFlight}, oldest pending ${b.oldestPendingAgeSeconds ?? '-'} s, dead letters ${b.deadLetters}`);
     if (command !== 'dead-letters') return usageError(`unknown command "${command}"`);
     if (sub === 'list') {
-      const letters = await listDeadLetters(db);
+      const letters = await outbox.listDeadLetters();
       return print(letters, json, (rows) =>
         rows.length === 0 ? 'no dead letters' : rows.map((r) => `${r.eventId}  ${r.eventType}  ${r.streamKey}  dead ${r.deadAt}  ${r.reason}`).join('\n'),
       );
     }
     if (sub === 'show') {
       if (!target) return usageError('dead-letters show needs an event id');
-      const letter = await findDeadLetter(db, target);
+      const letter = await outbox.findDeadLetter(target);
       if (!letter) {
         process.stderr.write(`no dead letter with event id ${target}\n`);
         return 1;
@@ -57,7 +71,7 @@ async function main(argv: string[]): Promise<number> {
     }
     if (sub === 'requeue') {
       if (!target) return usageError('dead-letters requeue needs an event id or --all');
-      const requeued = await requeueDeadLetters(db, target === '--all' ? null : target);
+      const requeued = await outbox.requeueDeadLetters(target === '--all' ? null : target);
       if (requeued.length === 0 && target !== '--all') {
         process.stderr.write(`no dead letter with event id ${target}\n`);
         return 1;

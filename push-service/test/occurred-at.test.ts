@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { toIso } from '../src/central-client.js';
+import { toIso } from '../src/outbox/outbox-row.js';
 
 describe('occurredAt of an outbox row', () => {
   it('passes the canonical UTC form through as it is', () => {

@@ -4,6 +4,7 @@ import { waitFor } from '../../packages/core/test/support/spawn-daemon.js';
 import { countRows, insertOutboxEvents, makeEvents } from './support/outbox-fixtures.js';
 import { peakRssMb } from './support/process-memory.js';
 import { createPushRig, stopGracefully, type PushRig } from './support/push-rig.js';
+import { seededRandom } from '../../test-support/seeded-random.js';
 
 function useRig(backend: Backend): () => PushRig {
   let rig: PushRig;
@@ -25,6 +26,7 @@ describeBackends('push-service killed with SIGKILL', (backend) => {
 
   it(`loses nothing and duplicates nothing while push-service is killed at random moments (${scale.kills} times, ${scale.events} events)`, async () => {
     const rig = current();
+    const random = seededRandom(20261203);
     await insertOutboxEvents(rig.pdv.db, makeEvents(scale.events, 25));
     // Short leases so that a killed worker's claims come back quickly; timeouts stay below the lease.
     const env = { PUSH_BATCH_SIZE: '200', PUSH_LEASE_MS: '3000', PUSH_RESPONSE_TIMEOUT_MS: '1500' };
@@ -33,7 +35,7 @@ describeBackends('push-service killed with SIGKILL', (backend) => {
       const push = rig.startPush(env);
       // Wait until it has started working, then kill it somewhere inside a cycle.
       await waitFor(async () => push.stdout().includes('schema up to date') || push.child.exitCode !== null, 30_000, 'push-service to start');
-      await new Promise((r) => setTimeout(r, 50 + Math.random() * 700));
+      await new Promise((r) => setTimeout(r, 50 + random.next() * 700));
       push.child.kill('SIGKILL');
       await push.exited;
       kills += 1;

@@ -75,7 +75,7 @@ describeBackends('push under network faults', (backend) => {
     expect(reasons.get(conflicting.eventId)?.last_status).toBe(422);
     expect(reasons.get(refused.eventId)?.last_status).toBe(400);
     expect(reasons.get(refused.eventId)?.reason).toContain('rejected by the test');
-    expect(reasons.get(invalid.eventId)?.reason).toMatch(/^invalid payload: not JSON/);
+    expect(reasons.get(invalid.eventId)?.reason).toMatch(/^invalid payload: must be JSON text/);
 
     // The fixes: the stale central row is removed, the payload is repaired, the central side accepts again.
     await rig.central.db.query(`DELETE FROM sync_inbox WHERE event_id = $1`, [conflicting.eventId]);

@@ -37,16 +37,19 @@ describeBackends('push and central-api Prometheus metrics', (backend) => {
     expect(pushMetrics.value('goldpdv_cycle_duration_seconds_count', { service: 'push-service' })).toBeGreaterThan(0);
     expect(await stopGracefully(push)).toBe(0);
 
-    const central = await scrape(`${rig.api.url}/metrics`);
+    // Metrics are on central's admin port, apart from the public API.
+    expect((await fetch(`${rig.api.url}/metrics`)).status).toBe(404);
+    const central = await scrape(`${rig.api.adminUrl}/metrics`);
     expect(central.value('goldpdv_events_ingested_total', { status: 'applied' })).toBe(7);
     expect(central.value('goldpdv_http_requests_total', { route: '/v1/events', status: '200' })).toBe(batches);
     expect(central.value('goldpdv_http_request_duration_seconds_count', { route: '/v1/events' })).toBe(batches);
     // The scrape itself is counted once it is answered, so a second scrape sees the first.
-    const again = await scrape(`${rig.api.url}/metrics`);
+    const again = await scrape(`${rig.api.adminUrl}/metrics`);
     expect(again.value('goldpdv_http_requests_total', { route: '/metrics', status: '200' })).toBe(1);
     expect((await fetch(`${rig.api.url}/no/such/path`)).status).toBe(404);
-    const third = await scrape(`${rig.api.url}/metrics`);
-    expect(third.value('goldpdv_http_requests_total', { route: 'unmatched', status: '404' })).toBe(1);
+    const third = await scrape(`${rig.api.adminUrl}/metrics`);
+    // The public /metrics above and /no/such/path: both unmatched there.
+    expect(third.value('goldpdv_http_requests_total', { route: 'unmatched', status: '404' })).toBe(2);
     expect(third.value('process_resident_memory_bytes')).toBeGreaterThan(0);
   }, 120_000);
 });

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import { describeBackends } from '../../packages/core/test/support/backends.js';
-import { claimOutboxBatch } from '../src/outbox/outbox-store.js';
-import { triageRows } from '../src/triage.js';
+import { triageRows } from '../src/delivery/triage.js';
+import { createOutboxStore } from '../src/outbox/outbox-store.js';
 import { countRows, insertOutboxEvents, makeEvents } from './support/outbox-fixtures.js';
 import { createPushRig, stopGracefully, type PushRig } from './support/push-rig.js';
 
@@ -19,7 +19,7 @@ describeBackends('poison rows', (backend) => {
     await insertOutboxEvents(rig.pdv.db, events);
     // Five workers in a row claim the head and die before any result (their leases simply run out).
     for (let death = 0; death < 5; death++) {
-      const claimed = await claimOutboxBatch(rig.pdv.db, { owner: `doomed-${death}`, leaseMs: 60_000, limit: 30 });
+      const claimed = await createOutboxStore(rig.pdv.db).claimBatch({ owner: `doomed-${death}`, leaseMs: 60_000, limit: 30 });
       expect(claimed[0]!.eventId).toBe(events[0]!.eventId);
       await rig.pdv.db.query('UPDATE sync_outbox SET lease_until = NULL WHERE sent_at IS NULL');
     }

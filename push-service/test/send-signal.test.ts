@@ -1,6 +1,6 @@
 import { getEventListeners } from 'node:events';
 import { describe, expect, it } from 'vitest';
-import { sendSignal } from '../src/send-signal.js';
+import { sendSignal } from '../src/delivery/send-signal.js';
 
 describe('sendSignal', () => {
   it('fires when the send budget is spent, and says so', async () => {

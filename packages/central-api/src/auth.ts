@@ -2,7 +2,7 @@ import { timingSafeEqual } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import { tokenHash, type Queryable } from '@goldpdv/core';
 import { HttpProblem, PROBLEM_TYPES } from './http/problem.js';
-import { findPdvByTokenHash } from './pdv/pdv-sql.js';
+import type { PdvStore } from './pdv/pdv-store.js';
 import { BEARER_TOKEN } from './pdv/pdv-tokens.js';
 
 /** Who is calling, as the bearer token says. */
@@ -38,7 +38,7 @@ const unauthorized = (detail: string, error?: 'invalid_request' | 'invalid_token
     headers: { 'www-authenticate': error ? `Bearer realm="${REALM}", error="${error}"` : `Bearer realm="${REALM}"` },
   });
 
-export function createAuthenticator(db: Queryable, options: AuthenticatorOptions): Authenticator {
+export function createAuthenticator(db: Queryable, store: PdvStore, options: AuthenticatorOptions): Authenticator {
   const maxEntries = options.maxCachedTokens ?? 1_000;
   const negativeTtlMs = Math.min(options.negativeTtlMs ?? 5_000, options.cacheTtlMs);
   // Keyed by the token's hash, never the token: a heap dump then holds no credential.
@@ -60,7 +60,7 @@ export function createAuthenticator(db: Queryable, options: AuthenticatorOptions
       cache.set(hash, cached);
       return cached.identity;
     }
-    const row = await findPdvByTokenHash(db, hash);
+    const row = await store.findByTokenHash(db, hash);
     // The database compared the hashes already; this re-check costs nothing and guards against a collation
     // that compares char columns loosely (trailing spaces, case).
     const matches = row !== undefined && equalHex(row.token_hash.trim(), hash);

@@ -1,3 +1,4 @@
+import { TransientError } from '@goldpdv/core';
 import type { AppContext } from './app-context.js';
 import { SERVICE_NAME } from './config.js';
 import { serviceUnavailable } from './http/problem.js';
@@ -29,22 +30,13 @@ export function healthRoutes(context: AppContext): Route[] {
         return { status: 200, body: { service: SERVICE_NAME, status: 'ok', database: 'ok' } };
       },
     },
-    {
-      // No auth, like the health routes: it is scraped from the private network and holds no PDV data.
-      method: 'GET',
-      path: '/metrics',
-      async handle() {
-        const metrics = await context.metrics.payload();
-        return { status: 200, body: metrics.body, contentType: metrics.contentType };
-      },
-    },
   ];
 }
 
 async function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+    timer = setTimeout(() => reject(new TransientError(`no answer within ${ms} ms`, { context: { timeoutMs: ms } })), ms);
   });
   // The query may still settle after the deadline; its outcome no longer matters.
   work.catch(() => undefined);

@@ -1,5 +1,6 @@
 import {
   applySchema,
+  checkDatabaseAtStart,
   ConfigError,
   databaseSettingsFromEnv,
   describeDatabase,
@@ -11,6 +12,7 @@ import {
   type DatabaseSettings,
 } from '@goldpdv/core';
 import { startCentralApi } from './app.js';
+import { applyChangeRetention } from './change-retention/change-retention.js';
 import { CENTRAL_SECRET_VARIABLES, centralEnvSchema, SERVICE_NAME, secretValues } from './config.js';
 
 // Of the shutdown bound, the share given to in-flight requests; the rest closes the pool and flushes the logs.
@@ -36,13 +38,18 @@ async function main(): Promise<void> {
     logger.info({ database: describeDatabase(databaseSettings) }, 'starting');
     const db = await openDatabase(databaseSettings, SERVICE_NAME);
     shutdown.register('database', () => db.close());
+    const identity = await checkDatabaseAtStart(db, databaseSettings);
+    // Not `level`: a second "level" key in the JSON line would shadow the log level for every reader.
+    logger.info({ database: identity.database, databaseLevel: identity.level }, 'database checked');
     if (config.DB_SCHEMA_AUTO_APPLY) {
-      const result = await applySchema(db, { role: 'central', logger, variables: { CT_RETENTION_DAYS: String(config.CT_RETENTION_DAYS) } });
+      const variables: Record<string, string> = config.CT_RETENTION_DAYS === undefined ? {} : { CT_RETENTION_DAYS: String(config.CT_RETENTION_DAYS) };
+      const result = await applySchema(db, { role: 'central', logger, variables, timeoutMs: config.DB_SCHEMA_TIMEOUT_MS });
       logger.info({ applied: result.applied.length, alreadyApplied: result.alreadyApplied }, 'schema up to date');
     }
+    await applyChangeRetention(db, config.CT_RETENTION_DAYS, logger);
     const api = await startCentralApi(config, db, logger);
     shutdown.register('http-server', () => api.stop(Math.floor(config.SHUTDOWN_TIMEOUT_MS * DRAIN_SHARE)));
-    logger.info({ port: api.port }, 'listening');
+    logger.info({ port: api.port, adminPort: api.adminPort }, 'listening');
   } catch (error) {
     if (error instanceof ConfigError) {
       // Found only once the database answered (a missing handler routine, an unknown loja): same exit as a bad value.

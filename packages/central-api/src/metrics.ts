@@ -1,4 +1,4 @@
-import { Counter, createMetricsRegistry, DURATION_BUCKETS_SECONDS, Histogram, metricsPayload, type MetricsPayload, type Registry } from '@goldpdv/core';
+import { Counter, createMetricsRegistry, DURATION_BUCKETS_SECONDS, Gauge, Histogram, metricsPayload, type MetricsPayload, type Registry } from '@goldpdv/core';
 
 /**
  * The central API's Prometheus metrics, on a registry of its own (tests run several APIs in one process).
@@ -33,7 +33,73 @@ export class CentralMetrics {
     if (rows > 0) this.rowsServed.inc(rows);
   }
 
+  /**
+   * goldpdv_fleet_pdvs{state}: how many PDVs the fleet view puts in each state, read when scraped. One series
+   * per state, never one per PDV: 10,000 PDVs cost seven series.
+   */
+  watchFleet(states: readonly string[], count: () => Promise<Readonly<Record<string, number>> | null>): void {
+    new Gauge({
+      name: 'goldpdv_fleet_pdvs',
+      help: 'PDVs by fleet state (silent, auth-refused, unreachable-long, dead-letters, behind, ok, revoked), as central-api fleet lists them',
+      labelNames: ['state'],
+      registers: [this.register],
+      async collect() {
+        const counts = await count();
+        if (counts === null) return;
+        for (const state of states) this.set({ state }, counts[state] ?? 0);
+      },
+    });
+  }
+
+  /** goldpdv_rate_limited_total: requests answered 429 because their PDV exceeded its rate. */
+  watchRateLimit(limit: { refused: number }): void {
+    countedFrom(this.register, 'goldpdv_rate_limited_total', 'Requests answered 429 because their PDV sent more than PDV_RATE_LIMIT_PER_S', () => limit.refused);
+  }
+
+  /**
+   * The pull side at fleet scale, read when scraped: how the shared pages answer (database reads, answers from
+   * a page read for another request, quiet answers with no read), the long polls waiting, the clock's ticks,
+   * and the requests refused by a cap.
+   */
+  watchServing(serving: {
+    pages: { stats: { reads: number; hits: number; quiet: number }; keptBytes: number };
+    hub: { waiting: number };
+    clock: { ticks: number };
+    caps: readonly { what: string; refused: number }[];
+  }): void {
+    const registers = [this.register];
+    countedFrom(this.register, 'goldpdv_shared_page_reads_total', 'Changes pages read from the database, each served to every request for the same window', () => serving.pages.stats.reads);
+    countedFrom(this.register, 'goldpdv_shared_page_hits_total', 'Changes pages answered from a page read for another request', () => serving.pages.stats.hits);
+    countedFrom(this.register, 'goldpdv_shared_page_quiet_total', 'Changes pages answered empty from the serving clock, with no read', () => serving.pages.stats.quiet);
+    countedFrom(this.register, 'goldpdv_serving_clock_ticks_total', 'Readings of the versions of every served table (one statement each)', () => serving.clock.ticks);
+    new Gauge({ name: 'goldpdv_shared_pages_bytes', help: 'Memory the kept changes pages take (their JSON size)', registers, collect() { this.set(serving.pages.keptBytes); } });
+    new Gauge({ name: 'goldpdv_long_polls_waiting', help: 'GET /v1/changes requests waiting for a change', registers, collect() { this.set(serving.hub.waiting); } });
+    new Counter({
+      name: 'goldpdv_capacity_refused_total',
+      help: 'Requests answered 503 because the replica already served as many of their kind as it takes',
+      labelNames: ['kind'],
+      registers,
+      collect() {
+        this.reset();
+        for (const cap of serving.caps) this.inc({ kind: cap.what }, cap.refused);
+      },
+    });
+  }
+
   payload(): Promise<MetricsPayload> {
     return metricsPayload(this.register);
   }
+}
+
+/** A counter whose value another object keeps: set from it when scraped. */
+function countedFrom(register: Registry, name: string, help: string, value: () => number): void {
+  new Counter({
+    name,
+    help,
+    registers: [register],
+    collect() {
+      this.reset();
+      this.inc(value());
+    },
+  });
 }

@@ -16,6 +16,8 @@ export interface CentralServerOptions {
   maxBodyBytes: number;
   requestTimeoutMs: number;
   keepAliveTimeoutMs: number;
+  /** Open connections accepted at once; 0 or absent: no bound. */
+  maxConnections?: number;
   /** Retry-After of 503 answers (database down, transient fault). */
   retryAfterSeconds: number;
   /** Called once per answered request with the matched route pattern ('unmatched' when none), for metrics. */
@@ -45,6 +47,8 @@ export function createCentralServer(options: CentralServerOptions): CentralServe
     });
   });
   server.requestTimeout = options.requestTimeoutMs;
+  // Each long-polling PDV holds a connection: bounded so that a reconnect storm meets a refusal, not a crash.
+  if (options.maxConnections) server.maxConnections = options.maxConnections;
   // Idle keep-alive sockets outlive the load balancer's own idle timeout, so it never reuses one we closed.
   server.keepAliveTimeout = options.keepAliveTimeoutMs;
   // Must not exceed requestTimeout; bounded by the keep-alive window so a slow-header client is cut early.

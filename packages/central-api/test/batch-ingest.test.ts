@@ -92,6 +92,19 @@ describeBackends('POST /v1/events', (backend) => {
     expect(await h.inboxCount()).toBe(before + 2);
   });
 
+  it('refuses an item whose payload is not the JSON text of an object (400 invalid_event), storing none of them', async () => {
+    const good = makeEvent();
+    const before = await h.inboxCount();
+    const notObjects = ['x', '[1]', '"s"', '42', 'null', '{"a":'];
+    const results = await post([...notObjects.map((payload) => makeEvent({ payload })), good]);
+    expect(results.slice(0, notObjects.length).map((r) => [r.index, r.status, r.httpStatus, r.error?.code, r.error?.field])).toEqual(
+      notObjects.map((_, i) => [i, 'rejected', 400, 'invalid_event', `events[${i}].payload`]),
+    );
+    expect(results[1]!.error!.message).toBe(`events[1].payload must be the JSON text of an object`);
+    expect(results[notObjects.length]).toMatchObject({ status: 'applied', httpStatus: 201 });
+    expect(await h.inboxCount()).toBe(before + 1);
+  });
+
   it('still answers 200 with per-item results when every item is invalid', async () => {
     const results = await post([{ eventId: 1 }, {}]);
     expect(results.map((r) => [r.status, r.httpStatus, r.error?.field])).toEqual([
@@ -134,5 +147,27 @@ describeBackends('POST /v1/events', (backend) => {
     const results = await post(events);
     expect(results.every((r) => r.status === 'applied')).toBe(true);
     expect(await h.inboxCount()).toBe(before + 50);
+  });
+
+  // arrival_seq is the audit trail of each stream's order, so it must number a batch's events in item order. The
+  // event ids run against item order (descending), so that an insert that followed the primary key's order
+  // instead, as a plan sorting for the clustered index would, shows up here.
+  it('numbers the events of a batch in arrival order, item by item, across streams and around a known event', async () => {
+    const known = makeEvent({ streamKey: 'caixa:arrival-1' });
+    await post([known]);
+    const fresh = Array.from({ length: 48 }, (_, i) => makeEvent({ streamKey: `caixa:arrival-${i % 3}` }));
+    const ids = fresh.map((e) => e.eventId).sort().reverse();
+    fresh.forEach((event, i) => (event.eventId = ids[i]!));
+    const batch = [...fresh.slice(0, 20), known, ...fresh.slice(20)];
+    const results = await post(batch);
+    expect(results.map((r) => r.status)).toEqual(batch.map((e) => (e === known ? 'duplicate' : 'applied')));
+
+    const param = h.db.dialect === 'mssql' ? '@p1' : '$1';
+    const { rows } = await h.db.query<{ event_id: string }>(
+      `SELECT event_id FROM sync_inbox WHERE stream_key LIKE ${param} ORDER BY arrival_seq`,
+      ['caixa:arrival-%'],
+    );
+    const arrived = rows.map((r) => String(r.event_id).toLowerCase());
+    expect(arrived).toEqual([known.eventId, ...fresh.map((e) => e.eventId)]);
   });
 });

@@ -16,7 +16,8 @@ describeBackends('GET /v1/changes: net changes, paging, parameters', (backend) =
     const response = await rig.get('/v1/tables');
     expect(response.status).toBe(200);
     const body = tablesResponseSchema.parse(response.json);
-    expect(body.tables.map((t) => t.table)).toEqual(['categoria', 'loja', 'forma_pagamento', 'operador', 'cliente', 'produto', 'preco_loja']);
+    expect(body.tables.map((t) => t.table)).toEqual(['categoria', 'loja', 'forma_pagamento', 'operador', 'cliente', 'produto', 'preco_loja', 'estoque']);
+    expect(body.tables.find((t) => t.table === 'estoque')).toEqual({ table: 'estoque', keyColumns: ['loja_id', 'produto_id'], filtered: true });
     expect(body.tables.find((t) => t.table === 'preco_loja')).toEqual({ table: 'preco_loja', keyColumns: ['loja_id', 'produto_id'], filtered: true });
     expect(body.tables.find((t) => t.table === 'produto')).toEqual({ table: 'produto', keyColumns: ['produto_id'], filtered: false });
   });

@@ -43,3 +43,27 @@ export function applyChanges(replica: Map<string, SyncRow>, changes: readonly Ch
 }
 
 export const keyId = (key: SyncRow): string => JSON.stringify(key);
+
+/**
+ * Rows that were in a table before its changes were tracked: tracking is turned off, `write` runs, and tracking
+ * is turned on again, as when Change Tracking is first enabled on a catalog that already holds data. On
+ * PostgreSQL the table's minimum valid version stays as it was (0 on a fresh database), as on a SQL Server
+ * database whose tracking was just turned on; SQL Server itself sets it to the version current at ENABLE.
+ */
+export async function writeUntracked(rig: DeltasRig, table: string, keyColumns: readonly string[], write: () => Promise<void>): Promise<void> {
+  if (rig.db.dialect === 'mssql') {
+    await rig.db.executeScript(`ALTER TABLE dbo.${table} DISABLE CHANGE_TRACKING;`);
+    await write();
+    await rig.db.executeScript(`ALTER TABLE dbo.${table} ENABLE CHANGE_TRACKING WITH (TRACK_COLUMNS_UPDATED = OFF);`);
+    return;
+  }
+  await rig.db.executeScript(`DROP TRIGGER sync_track_change ON ${table};`);
+  await write();
+  await rig.exec(`SELECT sync_enable_tracking($1::regclass, $2::text[])`, [table, [...keyColumns]]);
+}
+
+/** What an operator runs after a restore or a failover that the database's own identity may not show. */
+export async function markRestore(rig: DeltasRig, note: string): Promise<void> {
+  if (rig.db.dialect === 'mssql') await rig.exec('EXEC dbo.sync_mark_restore @note = $1', [note]);
+  else await rig.exec('SELECT sync_mark_restore($1)', [note]);
+}

@@ -3,11 +3,14 @@ import type { ChangesPage } from '@goldpdv/core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeBackends } from '../../core/test/support/backends.js';
 import { PDVS } from './support/central-harness.js';
+import { until } from './support/until.js';
 import { startDeltasRig, type DeltasRig } from './deltas-harness.js';
 import { insertPreco, insertProdutos } from './deltas-fixtures.js';
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
+/**
+ * Each test waits for what it can see (the request is waiting in the long-poll hub, the server logged the answer)
+ * instead of sleeping for a while and hoping the server got there first.
+ */
 describeBackends('long poll: GET /v1/changes with wait', (backend) => {
   let rig: DeltasRig;
   beforeAll(async () => {
@@ -16,19 +19,21 @@ describeBackends('long poll: GET /v1/changes with wait', (backend) => {
   });
   afterAll(async () => rig?.close());
 
+  const waitingRequest = () => until(() => rig.waiting() === 1, 'the request to wait for a change');
+
   it('answers a waiting request well under a second after a change commits', async () => {
     const since = await rig.checkpoint('produto');
-    const asked = Date.now();
     const pending = rig.get(`/v1/changes?table=produto&since=${since}&wait=20000`);
-    await sleep(600);
+    await waitingRequest();
     await insertProdutos(rig, [2]);
     const committed = Date.now();
     const response = await pending;
     const latency = Date.now() - committed;
     expect(response.status).toBe(200);
+    // Written only after the request was waiting: the answer came from the wait, not from its first read.
     expect((response.json as ChangesPage).changes.map((c) => c.key.produto_id)).toEqual([2]);
-    expect(committed - asked).toBeGreaterThanOrEqual(600);
     expect(latency).toBeLessThan(1_500);
+    expect(rig.waiting()).toBe(0);
   });
 
   it('answers an empty page when nothing happens within the wait, without moving the checkpoint back', async () => {
@@ -46,9 +51,10 @@ describeBackends('long poll: GET /v1/changes with wait', (backend) => {
 
   it("keeps waiting through another loja's changes, which it must not receive", async () => {
     const since = await rig.checkpoint('preco_loja');
+    await rig.checkpoint('preco_loja', PDVS.b.token);
     const started = Date.now();
     const pending = rig.get(`/v1/changes?table=preco_loja&since=${since}&wait=1500`, { token: PDVS.a.token });
-    await sleep(300);
+    await waitingRequest();
     await insertPreco(rig, 2, 1, '9.9900');
     const response = await pending;
     expect((response.json as ChangesPage).changes).toEqual([]);
@@ -62,24 +68,24 @@ describeBackends('long poll: GET /v1/changes with wait', (backend) => {
     const since = await rig.checkpoint('produto');
     const path = `/v1/changes?table=produto&since=${since}&wait=20000`;
     const requestId = `disconnect-${Date.now()}`;
-    const headers = { authorization: `Bearer ${PDVS.a.token}`, 'x-request-id': requestId };
+    const headers = { authorization: `Bearer ${PDVS.a.token}`, 'x-request-id': requestId, 'sync-token': rig.syncTokenOf('produto')! };
     const req = httpRequest({ host: '127.0.0.1', port: rig.port, path, headers, agent: false });
     req.on('error', () => {});
     req.end();
-    await sleep(400);
+    await waitingRequest();
     const gone = Date.now();
     req.destroy();
     // The server logs every request when it is done with it; a wait released at once logs well before 20 s.
-    const finished = () => rig.logs().find((line) => line.requestId === requestId && line.path === '/v1/changes' && line.msg === 'request answered');
-    while (!finished() && Date.now() - gone < 3_000) await sleep(50);
-    expect(finished()).toBeDefined();
+    const finished = () => rig.logs().some((line) => line.requestId === requestId && line.path === '/v1/changes' && line.msg === 'request answered');
+    await until(finished, 'the abandoned request to end', 3_000);
     expect(Date.now() - gone).toBeLessThan(1_500);
+    expect(rig.waiting()).toBe(0);
   });
 
   it('releases waiting requests when the server stops, so the drain does not wait for them', async () => {
     const since = await rig.checkpoint('produto');
     const pending = rig.get(`/v1/changes?table=produto&since=${since}&wait=20000`);
-    await sleep(300);
+    await waitingRequest();
     const stopping = Date.now();
     const closed = rig.close();
     const response = await pending;

@@ -1,11 +1,15 @@
-import { describe, expect, it } from 'vitest';
-import { ConfigError } from '@goldpdv/core';
-import { ChangeNotifier } from '../src/deltas/change-notifier.js';
+import { afterEach, describe, expect, it } from 'vitest';
+import { quoteIdentifier } from '@goldpdv/core';
+import { changeOf, rowOf, sourceKeyOf } from '../src/deltas/db/page-rows.js';
+import type { ServedTable } from '../src/deltas/served-table.js';
+import type { ClockReading } from '../src/deltas/db/clock-reading.js';
+import { ByteBoundedLru } from '../src/deltas/live/byte-bounded-lru.js';
+import { LongPollHub } from '../src/deltas/live/long-poll-hub.js';
+import { ServingClock } from '../src/deltas/live/serving-clock.js';
 import { decodeChangesCursor, decodeSnapshotCursor, encodeCursor } from '../src/deltas/cursor.js';
-import { InvalidPullRequestError } from '../src/deltas/delta-errors.js';
+import { InvalidPullRequestError } from '../src/deltas/invalid-pull-request-error.js';
 import { resolveDeltasConfig } from '../src/deltas/deltas-config.js';
-import { parseRowFilters } from '../src/deltas/row-filters.js';
-import { msIdent, pgIdent } from '../src/deltas/sql-identifiers.js';
+import { isServedName } from '../src/deltas/served-names.js';
 import { orderByDependencies } from '../src/deltas/table-order.js';
 
 const silent = { warn() {}, error() {}, info() {}, debug() {} } as never;
@@ -17,7 +21,11 @@ describe('cursors', () => {
   it('round-trip, and normalise their versions', () => {
     const cursor = { to: '120', v: '0110', k: key };
     expect(decodeChangesCursor(encodeCursor(cursor), ['loja_id', 'produto_id'])).toEqual({ to: '120', v: '110', k: key });
-    expect(decodeSnapshotCursor(encodeCursor({ s: '7', k: key }), ['produto_id', 'loja_id'])).toEqual({ s: '7', k: key });
+    expect(decodeSnapshotCursor(encodeCursor({ s: '7', k: key, i: 'AbC_-9' }), ['produto_id', 'loja_id'])).toEqual({ s: '7', k: key, i: 'AbC_-9' });
+    // A snapshot cursor of an earlier release has no incarnation: it decodes, and the read sends it back to the start.
+    const earlier = Buffer.from(JSON.stringify({ s: '7', k: key })).toString('base64url');
+    expect(decodeSnapshotCursor(earlier, ['produto_id', 'loja_id'])).toEqual({ s: '7', k: key, i: null });
+    expect(() => decodeSnapshotCursor(Buffer.from(JSON.stringify({ s: '7', k: key, i: 'not an incarnation' })).toString('base64url'), ['produto_id', 'loja_id'])).toThrow(/bad incarnation/);
   });
 
   it.each([
@@ -43,32 +51,21 @@ describe('cursors', () => {
   });
 });
 
-describe('identifiers', () => {
-  it('quotes plain names and refuses anything else', () => {
-    expect(pgIdent('preco_loja')).toBe('"preco_loja"');
-    expect(msIdent('preco_loja')).toBe('[preco_loja]');
-    for (const bad of ['Produto', 'a"b', 'x]y', '1abc', 'a b', '']) {
-      expect(() => pgIdent(bad)).toThrow();
-      expect(() => msIdent(bad)).toThrow();
-    }
+describe('contract table names', () => {
+  it('are plain lowercase names only, and quote through core as before', () => {
+    expect(isServedName('preco_loja')).toBe(true);
+    expect(quoteIdentifier('postgres', 'preco_loja')).toBe('"preco_loja"');
+    expect(quoteIdentifier('mssql', 'preco_loja')).toBe('[preco_loja]');
+    for (const bad of ['Produto', 'a"b', 'x]y', '1abc', 'a b', '', 'x'.repeat(129)]) expect(isServedName(bad)).toBe(false);
   });
 });
 
-describe('ROW_FILTERS and the deltas settings', () => {
-  it('parses the default, a list, and none', () => {
-    expect(parseRowFilters(undefined)).toEqual({ ok: true, value: [{ table: 'preco_loja', column: 'loja_id' }] });
-    expect(parseRowFilters('preco_loja.loja_id, estoque_loja.loja_id')).toMatchObject({ ok: true, value: [{ table: 'preco_loja' }, { table: 'estoque_loja' }] });
-    expect(parseRowFilters('none')).toEqual({ ok: true, value: [] });
-  });
-
-  it.each(['preco_loja', 'preco_loja.loja_id.x', 'Preco.loja_id', 'a.b,a.c'])('refuses %s', (raw) => {
-    expect(parseRowFilters(raw).ok).toBe(false);
-  });
-
+describe('the deltas settings', () => {
   it('reads what the API config lacks from the environment, with the usual one-line error', () => {
     expect(resolveDeltasConfig({ HTTP_PORT: 1 }, {})).toMatchObject({ CHANGES_MAX_WAIT_MS: 25_000, CHANGES_POLL_INTERVAL_MS: 150, CHANGE_RETENTION_CLEANUP_INTERVAL_MS: 3_600_000 });
-    expect(resolveDeltasConfig({ CHANGES_MAX_WAIT_MS: 5 }, { CHANGES_MAX_WAIT_MS: '9', ROW_FILTERS: 'none' })).toMatchObject({ CHANGES_MAX_WAIT_MS: 5, ROW_FILTERS: [] });
-    expect(() => resolveDeltasConfig({}, { ROW_FILTERS: 'preco_loja' })).toThrow(ConfigError);
+    // Unset SERVED_TABLES_FILE: the sample schema's declaration.
+    expect(resolveDeltasConfig({ CHANGES_MAX_WAIT_MS: 5 }, { CHANGES_MAX_WAIT_MS: '9' })).toMatchObject({ CHANGES_MAX_WAIT_MS: 5, SERVED_TABLES_FILE: { file: expect.stringMatching(/served-tables\.sample\.json$/) } });
+    expect(() => resolveDeltasConfig({}, { SERVED_TABLES_FILE: '/nonexistent/served.json' })).toThrow(/^SERVED_TABLES_FILE: expected a readable JSON file; cannot read \/nonexistent\/served\.json \(ENOENT\)/);
     expect(() => resolveDeltasConfig({}, { CHANGES_POLL_INTERVAL_MS: '5' })).toThrow(/^CHANGES_POLL_INTERVAL_MS: expected an integer >= 20/);
   });
 });
@@ -89,65 +86,127 @@ describe('dependency order', () => {
   });
 });
 
-describe('change notifier', () => {
-  const notifier = (heads: Map<string, string>, counter: { polls: number }, stopping = { value: false }) =>
-    new ChangeNotifier({
-      readHeads: async (tables) => {
-        counter.polls += 1;
-        return new Map(tables.map((table) => [table, heads.get(table) ?? 'none']));
+describe('serving clock and long-poll hub', () => {
+  const reading = (upper: bigint, quietFrom: Record<string, bigint>, incarnation = 'one', bound = upper): ClockReading => ({ upper, bound, incarnation, quietFrom: new Map(Object.entries(quietFrom)) });
+  const clocks: ServingClock[] = [];
+  afterEach(() => clocks.splice(0).forEach((clock) => clock.stop()));
+  const rig = (initial: ClockReading, stopping = { value: false }) => {
+    const state = { next: initial, reads: 0, fail: false };
+    const clock = new ServingClock({
+      read: async () => {
+        state.reads += 1;
+        if (state.fail) throw new Error('database unreachable');
+        return state.next;
       },
-      intervalMs: 50,
+      tables: async () => ['produto', 'loja'],
+      intervalMs: 40,
       logger: silent,
       isStopping: () => stopping.value,
     });
+    clocks.push(clock);
+    return { state, clock, hub: new LongPollHub(clock, () => stopping.value) };
+  };
 
-  it('polls once per interval for every waiter together, and only while someone waits', async () => {
-    const heads = new Map([['produto', '1'], ['loja', '1']]);
-    const counter = { polls: 0 };
-    const n = notifier(heads, counter);
-    const waits = Array.from({ length: 20 }, (_, i) => n.waitForChange(i % 2 ? 'produto' : 'loja', '1', 500));
-    await sleep(275);
-    heads.set('produto', '2');
+  it('keeps one epoch while nothing changes, and ticks once per interval for all waiters together', async () => {
+    const { state, clock, hub } = rig(reading(10n, { produto: 5n, loja: 3n }));
+    const first = await clock.current();
+    expect(first?.upper).toBe(10n);
+    state.next = reading(10n, { produto: 5n, loja: 3n }, 'one', 12n);
+    const waits = Array.from({ length: 20 }, (_, i) => hub.waitForAny([{ trackingName: i % 2 ? 'produto' : 'loja', level: 10n }], 400));
+    await sleep(150);
+    // The bound moved but no table did: the epoch, and with it every read's upper version, stays.
+    expect(clock.epoch?.upper).toBe(10n);
+    state.next = reading(14n, { produto: 13n, loja: 3n });
     const outcomes = await Promise.all(waits);
-    expect(outcomes.filter((o) => o === 'changed')).toHaveLength(10);
-    expect(outcomes.filter((o) => o === 'timeout')).toHaveLength(10);
-    // One poll per interval for all twenty waiters: about ten, where one query per waiter would be two hundred.
-    expect(counter.polls).toBeGreaterThanOrEqual(1);
-    expect(counter.polls).toBeLessThanOrEqual(12);
-    const after = counter.polls;
+    expect(outcomes.filter((o) => o.kind === 'changed').map((o) => o.watches[0]!.level)).toEqual(Array(10).fill(10n));
+    // The quiet table's waiters moved up to the new epoch's upper version, where they would read from.
+    expect(outcomes.filter((o) => o.kind === 'timeout').map((o) => o.watches[0]!.level)).toEqual(Array(10).fill(14n));
+    expect(state.reads).toBeGreaterThanOrEqual(3);
+    expect(state.reads).toBeLessThanOrEqual(14);
+    const after = state.reads;
     await sleep(200);
-    expect(counter.polls).toBe(after);
-    expect(n.waiting).toBe(0);
+    expect(hub.waiting).toBe(0);
+    // Nobody waits and nobody read lately... within 5 s it may still tick; it must not tick without bound.
+    expect(state.reads - after).toBeLessThanOrEqual(6);
   });
 
-  it('ends a wait on abort and when the server stops, leaving no waiter behind', async () => {
+  it('waits on several tables with one request, released by the one that changed, the others moved up', async () => {
+    const { state, clock, hub } = rig(reading(10n, { produto: 5n, loja: 3n }));
+    await clock.current();
+    const wait = hub.waitForAny([{ trackingName: 'produto', level: 10n }, { trackingName: 'loja', level: 10n }], 5_000);
+    state.next = reading(20n, { produto: 5n, loja: 15n });
+    expect(await wait).toEqual({ kind: 'changed', changed: ['loja'], watches: [{ trackingName: 'produto', level: 20n }, { trackingName: 'loja', level: 10n }] });
+    expect(hub.waiting).toBe(0);
+  });
+
+  it('releases a waiter at once when the epoch moved while it was reading', async () => {
+    const { state, clock, hub } = rig(reading(10n, { produto: 5n, loja: 3n }));
+    await clock.current();
+    state.next = reading(20n, { produto: 15n, loja: 3n });
+    await sleep(60);
+    await clock.current();
+    expect(await hub.waitForAny([{ trackingName: 'produto', level: 10n }], 5_000)).toEqual({ kind: 'changed', watches: [{ trackingName: 'produto', level: 10n }], changed: ['produto'] });
+  });
+
+  it('releases every waiter on another incarnation, and on abort and stop, leaving none behind', async () => {
     const stopping = { value: false };
-    const n = notifier(new Map([['produto', '1']]), { polls: 0 }, stopping);
+    const { state, clock, hub } = rig(reading(10n, { produto: 5n, loja: 3n }), stopping);
+    await clock.current();
+    const restored = hub.waitForAny([{ trackingName: 'loja', level: 10n }], 5_000);
+    state.next = reading(10n, { produto: 5n, loja: 3n }, 'two');
+    expect((await restored).kind).toBe('changed');
     const controller = new AbortController();
-    const aborted = n.waitForChange('produto', '1', 10_000, controller.signal);
-    const stopped = n.waitForChange('produto', '1', 10_000);
+    const aborted = hub.waitForAny([{ trackingName: 'produto', level: 10n }], 10_000, controller.signal);
+    const stopped = hub.waitForAny([{ trackingName: 'produto', level: 10n }], 10_000);
     controller.abort();
-    expect(await aborted).toBe('aborted');
+    expect((await aborted).kind).toBe('aborted');
     stopping.value = true;
-    expect(await stopped).toBe('stopping');
-    expect(n.waiting).toBe(0);
-    expect(await n.waitForChange('produto', '1', 10_000)).toBe('stopping');
+    expect((await stopped).kind).toBe('stopping');
+    expect(hub.waiting).toBe(0);
+    expect((await hub.waitForAny([{ trackingName: 'produto', level: 10n }], 10_000)).kind).toBe('stopping');
   });
 
-  it('keeps waiters waiting through a failing poll', async () => {
-    let fail = true;
-    const n = new ChangeNotifier({
-      readHeads: async (tables) => {
-        if (fail) throw new Error('database unreachable');
-        return new Map(tables.map((table) => [table, '2']));
-      },
-      intervalMs: 30,
-      logger: silent,
-      isStopping: () => false,
-    });
-    const wait = n.waitForChange('produto', '1', 2_000);
-    await sleep(100);
-    fail = false;
-    expect(await wait).toBe('changed');
+  it('keeps waiters waiting through failing ticks, and serves no epoch meanwhile', async () => {
+    const { state, clock, hub } = rig(reading(10n, { produto: 5n, loja: 3n }));
+    await clock.current();
+    state.fail = true;
+    const wait = hub.waitForAny([{ trackingName: 'produto', level: 10n }], 3_000);
+    await sleep(150);
+    expect(await clock.current()).toBeNull();
+    state.fail = false;
+    state.next = reading(30n, { produto: 25n, loja: 3n });
+    expect(await wait).toMatchObject({ kind: 'changed', changed: ['produto'] });
+  });
+});
+
+describe('byte-bounded LRU', () => {
+  it('drops the least recently used entries beyond its bytes, and entries past their age', () => {
+    const lru = new ByteBoundedLru<string>(100, 1_000);
+    lru.set('a', 'A', 40, 0);
+    lru.set('b', 'B', 40, 0);
+    expect(lru.get('a', 10)).toBe('A');
+    lru.set('c', 'C', 40, 20);
+    expect(lru.get('b', 30)).toBeUndefined();
+    expect(lru.get('a', 30)).toBe('A');
+    expect(lru.bytes).toBe(80);
+    lru.set('huge', 'H', 101, 40);
+    expect(lru.get('huge', 40)).toBeUndefined();
+    expect(lru.get('c', 5_000)).toBeUndefined();
+    expect(lru.bytes).toBe(40);
+  });
+});
+
+describe('row shaping of floats (both dialects hand JS numbers)', () => {
+  const float = { name: 'valor', source: 'Valor', type: 'float', dataType: 'float', datetimePrecision: null, sqlType: 'float' } as const;
+  const id = { name: 'id', source: 'Id', type: 'int', dataType: 'int', datetimePrecision: null, sqlType: 'int' } as const;
+  const table: ServedTable = { name: 't', sqlName: '[dbo].[T]', trackingName: '[dbo].[T]', keyColumns: ['id'], keys: [id], columns: [id, float], filter: null };
+
+  it.each([[-0, '-0'], [NaN, 'NaN'], [Infinity, 'Infinity'], [-Infinity, '-Infinity'], [0, 0], [1.5, 1.5]])('serves %s as %j', (value, wire) => {
+    expect(Object.is(rowOf({ k0: 1, c0: 1, c1: value }, table).valor, wire)).toBe(true);
+  });
+
+  it('names the key by the central columns in a cursor, by the served ones on the wire', () => {
+    expect(sourceKeyOf({ k0: 7 }, table)).toEqual({ Id: 7 });
+    expect(changeOf({ sync_version: '5', sync_gone: 1, k0: 7 }, table)).toEqual({ op: 'delete', version: '5', key: { id: 7 } });
   });
 });

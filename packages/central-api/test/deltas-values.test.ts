@@ -1,7 +1,7 @@
 import { changesPageSchema, snapshotPageSchema } from '@goldpdv/core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeBackends } from '../../core/test/support/backends.js';
-import { startDeltasRig, type DeltasRig } from './deltas-harness.js';
+import { declaredTable, sampleDeclarationWith, startDeltasRig, type DeltasRig } from './deltas-harness.js';
 
 /** A table with one column of every contract type, tracked like the catalog tables. */
 const TIPOS_DDL = {
@@ -30,7 +30,7 @@ describeBackends('values keep their exact meaning on the wire', (backend) => {
   let rig: DeltasRig;
   let since: string;
   beforeAll(async () => {
-    rig = await startDeltasRig(backend);
+    rig = await startDeltasRig(backend, { SERVED_TABLES_FILE: sampleDeclarationWith(declaredTable('tipos', ['id', 'valor', 'momento', 'instante', 'dia', 'hora', 'codigo', 'ativo', 'dados', 'texto', 'inteiro', 'real8', 'fixo'])) });
     await rig.db.executeScript(TIPOS_DDL[rig.db.dialect]);
     since = await rig.checkpoint('tipos');
     await rig.exec(

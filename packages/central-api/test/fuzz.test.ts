@@ -2,9 +2,11 @@ import { connect } from 'node:net';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeBackends } from '../../core/test/support/backends.js';
 import { PDVS, startHarness, type Harness } from './support/central-harness.js';
-import { malformedRequests } from './support/malformed-requests.js';
+import { DEFAULT_FUZZ_SEED, malformedRequests } from './support/malformed-requests.js';
+import { testSeed } from '../../../test-support/seeded-random.js';
 
 const REQUESTS = 300;
+const SEED = testSeed(DEFAULT_FUZZ_SEED);
 
 /** Sends raw bytes over TCP and returns the first line of the answer. */
 function rawExchange(port: number, bytes: string | Buffer): Promise<string> {
@@ -28,7 +30,7 @@ describeBackends('malformed input', (backend) => {
 
   it(`answers ${REQUESTS} malformed requests with 4xx (or every item rejected), never 5xx, and stores nothing`, async () => {
     const failures: string[] = [];
-    for (const request of malformedRequests(PDVS.a.token, REQUESTS)) {
+    for (const request of malformedRequests(PDVS.a.token, REQUESTS, SEED)) {
       // h.request also checks each answer against openapi.yaml.
       const response = await h.request(request.path, request.options).catch((error: unknown) => {
         failures.push(`${request.name}: ${String(error)}`);
@@ -44,9 +46,10 @@ describeBackends('malformed input', (backend) => {
         failures.push(`${request.name}: answered ${response.status} ${response.text.slice(0, 300)}`);
       }
     }
-    expect(failures).toEqual([]);
-    expect(await h.inboxCount()).toBe(0);
-    expect(h.logs().filter((line) => line.level === 'error' || line.level === 'fatal')).toEqual([]);
+    const replay = `seed ${SEED} (TEST_SEED=${SEED} replays this run)`;
+    expect(failures, replay).toEqual([]);
+    expect(await h.inboxCount(), replay).toBe(0);
+    expect(h.logs().filter((line) => line.level === 'error' || line.level === 'fatal'), replay).toEqual([]);
   });
 
   it.each([

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { tokenHash } from '@goldpdv/core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeBackends } from '../../core/test/support/backends.js';
 import { PDVS, startHarness, type Harness } from './support/central-harness.js';
@@ -77,6 +78,7 @@ describeBackends('event handlers (EVENT_HANDLERS)', (backend) => {
     const good1 = vendaEvent({ pdvId: PDVS.a.pdvId, lojaId: 1 });
     const { total: _missing, ...withoutTotal } = vendaPayload({ pdvId: PDVS.a.pdvId, lojaId: 1 });
     const bad = makeEvent({ type: 'venda.finalizada', payload: JSON.stringify(withoutTotal) });
+    // A payload that is not JSON never reaches the handler: the envelope check refuses it first (400).
     const notJson = makeEvent({ type: 'venda.finalizada', payload: '{"venda_id": ' });
     const otherPdv = vendaEvent({ pdvId: PDVS.b.pdvId, lojaId: 2 });
     const good2 = caixaMovimentoEvent(PDVS.a.pdvId, 1);
@@ -86,12 +88,14 @@ describeBackends('event handlers (EVENT_HANDLERS)', (backend) => {
     expect(results.map((r) => [r.status, r.httpStatus])).toEqual([
       ['applied', 201],
       ['rejected', 422],
-      ['rejected', 422],
+      ['rejected', 400],
       ['rejected', 422],
       ['applied', 201],
       ['applied', 201],
     ]);
     expect(results[1]!.error).toMatchObject({ code: 'handler_rejected' });
+    expect(results[2]!.error).toMatchObject({ code: 'invalid_event', field: 'events[2].payload' });
+    expect(results[3]!.error).toMatchObject({ code: 'handler_rejected' });
     expect(results[1]!.error!.message).toMatch(/missing the required field "total"/);
     expect(results[3]!.error!.message).toMatch(/pdv_id/);
     for (const event of [bad, notJson, otherPdv]) expect(await inInbox(event.eventId)).toBe(0);
@@ -121,6 +125,49 @@ describeBackends('event handlers (EVENT_HANDLERS)', (backend) => {
     expect(b!.status).toBe('applied');
     expect(b!.result).toContain((JSON.parse(fromB.payload) as { venda_id: string }).venda_id);
     expect(await inInbox(eventId)).toBe(2);
+  });
+
+  // The handler looks the caller's loja up in sync_pdv. A PDV deleted from the registry is still trusted for a few
+  // seconds from the authentication cache: its loja is then unknown (NULL), and the check must refuse, not pass.
+  it('refuses a sale from a PDV whose loja is unknown, though its token is still trusted', async () => {
+    const gone = { pdvId: 'loja01-pdv42', lojaId: 1, token: 'token-loja01-pdv42-deleted-yyy' };
+    await h.db.query(`INSERT INTO sync_pdv (pdv_id, loja_id, token_hash) VALUES (${p(1)}, ${p(2)}, ${p(3)})`, [gone.pdvId, gone.lojaId, tokenHash(gone.token)]);
+    // Authenticated once, so the token is in the cache; then the terminal is deleted from the registry.
+    expect((await post([makeEvent()], gone.token))[0]!.status).toBe('applied');
+    await h.db.query(`DELETE FROM sync_pdv WHERE pdv_id = ${p(1)}`, [gone.pdvId]);
+
+    const vendaId = randomUUID();
+    const sale = vendaEvent({ pdvId: gone.pdvId, lojaId: gone.lojaId, vendaId });
+    const [result] = await post([sale], gone.token);
+    expect(result).toMatchObject({ status: 'rejected', httpStatus: 422, error: { code: 'handler_rejected' } });
+    expect(result!.error!.message).toMatch(/PDV "loja01-pdv42" is not an active PDV of sync_pdv, so its loja is unknown/);
+    expect(await count('venda_central', 'venda_id', vendaId)).toBe(0);
+    expect(await inInbox(sale.eventId)).toBe(0);
+  });
+
+  it('refuses a sale from a deactivated PDV whose token is still cached', async () => {
+    const revoked = { pdvId: 'loja01-pdv44', lojaId: 1, token: 'token-loja01-pdv44-revoked-zzz' };
+    await h.db.query(`INSERT INTO sync_pdv (pdv_id, loja_id, token_hash) VALUES (${p(1)}, ${p(2)}, ${p(3)})`, [revoked.pdvId, revoked.lojaId, tokenHash(revoked.token)]);
+    expect((await post([makeEvent()], revoked.token))[0]!.status).toBe('applied');
+    const deactivate = h.db.dialect === 'mssql' ? 'UPDATE sync_pdv SET active = 0' : 'UPDATE sync_pdv SET active = false';
+    await h.db.query(`${deactivate} WHERE pdv_id = ${p(1)}`, [revoked.pdvId]);
+
+    const vendaId = randomUUID();
+    const sale = vendaEvent({ pdvId: revoked.pdvId, lojaId: revoked.lojaId, vendaId });
+    const [result] = await post([sale], revoked.token);
+    expect(result).toMatchObject({ status: 'rejected', httpStatus: 422, error: { code: 'handler_rejected' } });
+    expect(result!.error!.message).toMatch(/PDV "loja01-pdv44" is not an active PDV of sync_pdv/);
+    expect(await count('venda_central', 'venda_id', vendaId)).toBe(0);
+  });
+
+  it('the payload check refuses, called directly, a caller it does not know or none at all', async () => {
+    const payload = JSON.stringify(vendaPayload({ pdvId: 'loja01-pdv43', lojaId: 1 }));
+    const call = (pdvId: string | null) =>
+      h.db.transaction((tx) =>
+        tx.query(h.db.dialect === 'mssql' ? 'EXEC dbo.sync_handle_venda @payload = @p1, @pdv_id = @p2;' : 'SELECT sync_handle_venda($1::text, $2::varchar) AS result', [payload, pdvId]),
+      );
+    await expect(call('loja01-pdv43')).rejects.toThrow(/PDV "loja01-pdv43" is not an active PDV of sync_pdv, so its loja is unknown/);
+    await expect(call(null)).rejects.toThrow(/is not an active PDV of sync_pdv, so its loja is unknown/);
   });
 
   it('runs handlers in request order, so a stream applies in the order it happened', async () => {

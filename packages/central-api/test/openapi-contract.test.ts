@@ -33,4 +33,13 @@ describe('the openapi.yaml check itself', () => {
     expect(() => expectMatchesOpenApi('GET', '/health/ready', response(200, { service: 'central-api', status: 'ok' }))).not.toThrow();
     expect(() => expectMatchesOpenApi('GET', '/health/live', response(200, { service: 'other', status: 'ok' }))).toThrow();
   });
+
+  it('checks the reconciliation figures: exact decimal totals as strings, nothing undocumented', () => {
+    const figure = { eventType: 'venda.finalizada', day: '2026-11-30', session: '7', events: 3, total: '65.86' };
+    const body = { pdvId: 'loja01-pdv01', from: '2026-11-30', to: '2026-11-30', figures: [figure] };
+    expect(() => expectMatchesOpenApi('GET', '/v1/reconciliation?from=2026-11-30', response(200, body))).not.toThrow();
+    expect(() => expectMatchesOpenApi('GET', '/v1/reconciliation', response(200, { ...body, figures: [{ ...figure, total: 65.86 }] }))).toThrow();
+    expect(() => expectMatchesOpenApi('GET', '/v1/reconciliation', response(200, { ...body, figures: [{ ...figure, net: 1 }] }))).toThrow();
+    expect(() => expectMatchesOpenApi('GET', '/v1/reconciliation', response(200, { figures: [] }))).toThrow();
+  });
 });

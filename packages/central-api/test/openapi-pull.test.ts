@@ -11,7 +11,7 @@ import {
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeBackends } from '../../core/test/support/backends.js';
 import { cleanupChangeLog } from '../src/deltas/index.js';
-import { startDeltasRig, type DeltasRig } from './deltas-harness.js';
+import { declaredTable, sampleDeclarationWith, startDeltasRig, type DeltasRig } from './deltas-harness.js';
 import { insertPreco, insertProdutos } from './deltas-fixtures.js';
 import { PDVS } from './support/central-harness.js';
 import type { RawResponse } from './support/http-client.js';
@@ -44,7 +44,7 @@ const BIG_ID = '9007199254740993'; // 2^53 + 1
 const BYTES = Buffer.from(Array.from({ length: 2_048 }, (_, i) => i % 256));
 
 /** GET through the rig, then the openapi.yaml check; the status and exact content type are asserted too. */
-async function pull(rig: DeltasRig, path: string, status: number, options: { token?: string | null; headers?: Record<string, string> } = {}): Promise<RawResponse> {
+async function pull(rig: DeltasRig, path: string, status: number, options: { token?: string | null; headers?: Record<string, string>; syncToken?: string | null } = {}): Promise<RawResponse> {
   const response = await rig.get(path, options);
   expect(response.status, `${path}: ${response.text.slice(0, 300)}`).toBe(status);
   expect(response.headers['content-type']).toBe(status < 400 ? JSON_TYPE : PROBLEM_TYPE);
@@ -64,7 +64,7 @@ describeBackends('openapi.yaml describes the pull answers', (backend) => {
   let rig: DeltasRig;
   let tiposSince: string;
   beforeAll(async () => {
-    rig = await startDeltasRig(backend);
+    rig = await startDeltasRig(backend, { SERVED_TABLES_FILE: sampleDeclarationWith(declaredTable('tipos', ['id', 'valor', 'momento', 'instante', 'dia', 'hora', 'codigo', 'ativo', 'dados', 'texto', 'inteiro', 'real8'])) });
     await rig.db.executeScript(TIPOS_DDL[rig.db.dialect]);
     tiposSince = await rig.checkpoint('tipos');
     await rig.exec(
@@ -122,9 +122,10 @@ describeBackends('openapi.yaml describes the pull answers', (backend) => {
     expect(BigInt(quiet.toVersion)).toBeGreaterThanOrEqual(BigInt(checkpoint));
   });
 
-  it('GET /v1/changes on a filtered table: upserts of the own loja only, deletes for every PDV', async () => {
+  it('GET /v1/changes on a filtered table: upserts and deletes of the own loja only (the filter column is in the key)', async () => {
     await insertProdutos(rig, [201, 202]);
     const since = await rig.checkpoint('preco_loja');
+    await rig.checkpoint('preco_loja', PDVS.b.token);
     await insertPreco(rig, 1, 201, '9.9000');
     await insertPreco(rig, 2, 201, '8.8000');
     await insertPreco(rig, 2, 202, '7.7000');
@@ -133,7 +134,7 @@ describeBackends('openapi.yaml describes the pull answers', (backend) => {
       const page = changesPageSchema.parse((await pull(rig, `/v1/changes?table=preco_loja&since=${since}`, 200, { token })).json);
       return page.changes.map((change) => [change.op, change.key.loja_id, change.key.produto_id]);
     };
-    expect(await seen(PDVS.a.token)).toEqual([['upsert', 1, 201], ['delete', 2, 202]]);
+    expect(await seen(PDVS.a.token)).toEqual([['upsert', 1, 201]]);
     expect(await seen(PDVS.b.token)).toEqual([['upsert', 2, 201], ['delete', 2, 202]]);
   });
 
@@ -163,6 +164,14 @@ describeBackends('openapi.yaml describes the pull answers', (backend) => {
   ])('400 for %s (field %s)', async (path, field) => {
     const response = await pull(rig, path, 400);
     expect(response.json).toMatchObject({ type: 'urn:goldpdv:problem:invalid-request', status: 400, field });
+  });
+
+  it('410 for GET /v1/changes without the Sync-Token of a snapshot, and the snapshot\'s last page hands one', async () => {
+    const refused = await pull(rig, '/v1/changes?table=produto&since=0', 410, { syncToken: null });
+    expect(resetRequiredSchema.parse(refused.json)).toMatchObject({ table: 'produto', sinceVersion: '0' });
+    expect(refused.json).toMatchObject({ reason: 'initial-data' });
+    const last = await pull(rig, '/v1/snapshot?table=produto&limit=5000', 200);
+    expect(last.headers['sync-token']).toMatch(/^v1\./);
   });
 
   it.each(['/v1/changes?table=nao_existe&since=0', '/v1/snapshot?table=nao_existe'])('404 for an unknown table: %s', async (path) => {

@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -37,6 +37,41 @@ describe('central-api process', () => {
     expect(daemon.stdout()).toBe('');
   });
 
+  it.each([
+    ['{ "tables": [ { "table": "produto", "source": "produto", "columns": ["produto_id"] } ] }', 'tables[0].rowFilter: expected null (every loja) or { "column": "<central column>" }'],
+    ['{ "tables": [ { "table": "Produto", "source": "cad.Produto", "columns": ["CodProduto"], "rowFilter": null } ] }', 'tables[0].table: expected a lowercase contract name'],
+    ['{ "tables": [ { "table": "p", "source": "cad.[Tabela", "columns": ["x"], "rowFilter": null } ] }', 'tables[0].source: expected table or schema.table'],
+    ['{ "tables": [ ', 'expected JSON in '],
+  ])('exits 2 with one line naming SERVED_TABLES_FILE and the field of a bad declaration (%#)', async (text, expected) => {
+    const dir = await mkdtemp(join(tmpdir(), 'central-served-'));
+    dirs.push(dir);
+    const file = join(dir, 'served-tables.json');
+    await writeFile(file, text);
+    const daemon = spawnDaemon(ENTRY, { DB_URL: 'pglite://memory', SERVED_TABLES_FILE: file });
+    running.push(daemon);
+    const { code } = await daemon.exited;
+    expect(code).toBe(2);
+    const stderr = daemon.stderr();
+    expect(stderr.startsWith('central-api: invalid configuration: SERVED_TABLES_FILE: ')).toBe(true);
+    expect(stderr).toContain(expected);
+    expect(stderr.trim().split('\n')).toHaveLength(1);
+    expect(daemon.stdout()).toBe('');
+  });
+
+  it('exits 2 with one line when SERVED_TABLES_FILE cannot be read, or ROW_FILTERS is still set', async () => {
+    for (const [env, expected] of [
+      [{ SERVED_TABLES_FILE: '/nonexistent/served-tables.json' }, 'SERVED_TABLES_FILE: expected a readable JSON file; cannot read /nonexistent/served-tables.json (ENOENT)'],
+      [{ ROW_FILTERS: 'preco_loja.loja_id' }, 'ROW_FILTERS: expected it unset: row filters are declared in SERVED_TABLES_FILE now'],
+    ] as const) {
+      const daemon = spawnDaemon(ENTRY, { DB_URL: 'pglite://memory', ...env });
+      running.push(daemon);
+      const { code } = await daemon.exited;
+      expect(code).toBe(2);
+      expect(daemon.stderr().startsWith(`central-api: invalid configuration: ${expected}`)).toBe(true);
+      expect(daemon.stderr().trim().split('\n')).toHaveLength(1);
+    }
+  });
+
   it('starts on PGlite, logs the port, turns ready, and exits 0 on SIGTERM', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'gp-central-api-'));
     dirs.push(dir);
@@ -44,13 +79,24 @@ describe('central-api process', () => {
       DB_URL: `pglite://${join(dir, 'db')}`,
       HTTP_PORT: '0',
       HTTP_HOST: '127.0.0.1',
+      ADMIN_PORT: '0',
       EVENT_HANDLERS: 'venda.finalizada=sync_handle_venda',
     });
     running.push(daemon);
     // PGlite start-up plus every central script: seconds alone, much longer beside other suites on 2 cores.
-    const port = await waitFor(async () => /"port":(\d+),"msg":"listening"/.exec(daemon.stdout())?.[1], START_TIMEOUT_MS, 'the listening line');
+    const [port, adminPort] = await waitFor(
+      async () => {
+        const match = /"port":(\d+),"adminPort":(\d+),"msg":"listening"/.exec(daemon.stdout());
+        return match ? [match[1]!, match[2]!] : undefined;
+      },
+      START_TIMEOUT_MS,
+      'the listening line',
+    );
     const ready = await fetch(`http://127.0.0.1:${port}/health/ready`);
     expect(ready.status).toBe(200);
+    // Metrics on the admin port only.
+    expect((await fetch(`http://127.0.0.1:${port}/metrics`)).status).toBe(404);
+    expect(await (await fetch(`http://127.0.0.1:${adminPort}/metrics`)).text()).toContain('goldpdv_http_requests_total');
     daemon.child.kill('SIGTERM');
     const { code } = await daemon.exited;
     expect(code).toBe(0);
@@ -64,7 +110,7 @@ describe('central-api process', () => {
     [{ PDV_TOKENS: `loja77-pdv01:77:${token}` }, 'PDV_TOKENS: expected existing loja ids; loja 77 of loja77-pdv01 is not in the loja table'],
     [{ EVENT_HANDLERS: 'venda.finalizada=sync_handle_nothing' }, 'EVENT_HANDLERS: expected a function sync_handle_nothing(text, varchar) in the database for venda.finalizada; found none'],
   ])('exits 2, naming the variable, when the database shows a setting is wrong (%#)', async (env, expected) => {
-    const daemon = spawnDaemon(ENTRY, { DB_URL: 'pglite://memory', HTTP_PORT: '0', HTTP_HOST: '127.0.0.1', ...env });
+    const daemon = spawnDaemon(ENTRY, { DB_URL: 'pglite://memory', HTTP_PORT: '0', HTTP_HOST: '127.0.0.1', ADMIN_PORT: '0', ...env });
     running.push(daemon);
     const { code } = await daemon.exited;
     expect(code).toBe(2);

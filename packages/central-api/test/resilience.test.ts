@@ -20,7 +20,7 @@ describe('database down', () => {
   beforeAll(async () => {
     // A real PostgreSQL client pointed at a port where nothing listens: every statement fails to connect.
     db = await openDatabase({ kind: 'postgres', host: '127.0.0.1', port: 1, poolMax: 2, connectTimeoutMs: 1_000, requestTimeoutMs: 2_000 });
-    api = await startCentralApi(parseEnv(centralEnvSchema, { HTTP_HOST: '127.0.0.1', HTTP_PORT: '0', RETRY_AFTER_SECONDS: '7' }), db, logger.logger);
+    api = await startCentralApi(parseEnv(centralEnvSchema, { HTTP_HOST: '127.0.0.1', HTTP_PORT: '0', ADMIN_PORT: '0', RETRY_AFTER_SECONDS: '7' }), db, logger.logger);
   });
   afterAll(async () => {
     await api?.stop(1_000);

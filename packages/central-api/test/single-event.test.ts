@@ -83,6 +83,15 @@ describeBackends('POST /v1/events/{eventId}', (backend) => {
     expect(notJson.status).toBe(400);
   });
 
+  it.each(['x', '[1]', '"s"', '42', 'null'])('answers 400 naming the body when the payload is %s, not the JSON text of an object, and stores nothing', async (payload) => {
+    const before = await h.inboxCount();
+    const response = await push(randomUUID(), payload);
+    expect(response.status).toBe(400);
+    expect(response.json).toMatchObject({ status: 400, type: 'urn:goldpdv:problem:invalid-request', field: 'body' });
+    expect((response.json as { detail: string }).detail).toMatch(/^body must be (the )?JSON text/);
+    expect(await h.inboxCount()).toBe(before);
+  });
+
   it('accepts the Idempotency-Key in another letter case', async () => {
     const eventId = randomUUID();
     const response = await push(eventId, '{"a":1}', { 'idempotency-key': eventId.toUpperCase(), 'x-event-type': 'nfe.autorizada' });

@@ -10,3 +10,5 @@ export * from './contract/index.js';
 export * from './http/index.js';
 export * from './metrics/index.js';
 export * from './status/index.js';
+export * from './doctor/index.js';
+export * from './status-report/index.js';

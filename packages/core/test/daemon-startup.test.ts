@@ -34,6 +34,26 @@ describe.each(Object.entries(DAEMON_ENTRY))('%s process', (service, entry) => {
     expect(daemon.stderr()).not.toContain('Sup3rSecret');
   });
 
+  it('a CENTRAL_API_CA_FILE that cannot be read exits 2 with one line, not a crash in a restart loop', async () => {
+    const daemon = spawnDaemon(entry, { ...validEnv, DB_URL: 'pglite://memory', HEALTH_PORT: '0', HEALTH_HOST: '127.0.0.1', CENTRAL_API_CA_FILE: '/etc/goldpdv/no-such-ca.pem' });
+    running.push(daemon);
+    const { code } = await daemon.exited;
+    expect(code).toBe(2);
+    expect(daemon.stderr()).toBe(`${service}: invalid configuration: CENTRAL_API_CA_FILE: expected a readable PEM file; found "/etc/goldpdv/no-such-ca.pem" (ENOENT)\n`);
+  });
+
+  it.skipIf(!process.env.TEST_PG_URL)('a database that does not exist on the server exits 2 with one line naming DB_NAME, instead of retrying forever', async () => {
+    const url = new URL(process.env.TEST_PG_URL!);
+    url.pathname = '/gp_no_such_database';
+    const daemon = spawnDaemon(entry, { ...validEnv, DB_URL: url.toString(), HEALTH_PORT: '0', HEALTH_HOST: '127.0.0.1', START_JITTER_MS: '0' });
+    running.push(daemon);
+    const { code } = await daemon.exited;
+    expect(code).toBe(2);
+    expect(daemon.stderr()).toBe(
+      `${service}: invalid configuration: DB_NAME: expected a database that exists on the server; found none named "gp_no_such_database" (PostgreSQL 3D000: database "gp_no_such_database" does not exist)\n`,
+    );
+  });
+
   it('starts on PGlite, applies the schema, turns ready, and stops cleanly on SIGTERM', async () => {
     const dir = await mkdtemp(join(tmpdir(), `gp-${service}-`));
     dirs.push(dir);

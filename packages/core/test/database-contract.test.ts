@@ -80,6 +80,39 @@ describeBackends('database interface', (backend) => {
     expect(level).toBe(t.db.dialect === 'mssql' ? 5 : 'repeatable read');
   });
 
+  it('puts the isolation level back after a SNAPSHOT transaction, so later statements on the pooled connection read committed', async () => {
+    if (t.db.dialect === 'mssql') await t.db.executeScript('ALTER DATABASE CURRENT SET ALLOW_SNAPSHOT_ISOLATION ON');
+    const levelSql =
+      t.db.dialect === 'mssql'
+        ? 'SELECT transaction_isolation_level AS level FROM sys.dm_exec_sessions WHERE session_id = @@SPID'
+        : "SELECT current_setting('transaction_isolation') AS level";
+    for (let i = 0; i < 3; i++) await t.db.transaction(async (tx) => tx.query('SELECT 1 AS one'), { isolation: 'snapshot' });
+    // Several times over: with a pool of 5 the later statement may land on any connection a transaction used.
+    for (let i = 0; i < 5; i++) {
+      const { rows } = await t.db.query<{ level: string | number }>(levelSql);
+      expect(rows[0]!.level).toBe(t.db.dialect === 'mssql' ? 2 : 'read committed');
+    }
+  });
+
+  it('a dedicated database keeps its session state from one statement to the next, and closes on its own', async () => {
+    const session = await t.db.dedicated({ requestTimeoutMs: 60_000 });
+    try {
+      if (session.dialect === 'mssql') {
+        await session.query("EXEC sp_set_session_context @key = N'goldpdv_probe', @value = N'kept'");
+        const { rows } = await session.query<{ value: string }>("SELECT CAST(SESSION_CONTEXT(N'goldpdv_probe') AS nvarchar(10)) AS value");
+        expect(rows[0]!.value).toBe('kept');
+      } else {
+        await session.query("SELECT set_config('goldpdv.probe', 'kept', false)");
+        const { rows } = await session.query<{ value: string }>("SELECT current_setting('goldpdv.probe') AS value");
+        expect(rows[0]!.value).toBe('kept');
+      }
+    } finally {
+      await session.close();
+    }
+    // The database it came from is still open.
+    expect((await t.db.query<{ one: number }>('SELECT 1 AS one')).rows[0]!.one).toBe(1);
+  });
+
   it('keeps exact values: bigint and decimals as strings, timestamps with their precision', async () => {
     const sql =
       t.db.dialect === 'mssql'

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { asEventEnvelope, eventEnvelopeSchema, MAX_PAYLOAD_CHARS, safeParseEventEnvelope } from '../src/contract/events-contract.js';
+import { seededRandom } from '../../../test-support/seeded-random.js';
+import { eventEnvelopeSchema, MAX_PAYLOAD_CHARS } from '../src/contract/events-contract.js';
+import { asEventEnvelope, checkEventEnvelope, safeParseEventEnvelope } from '../src/contract/envelope-check.js';
 
 /**
  * Both sides check each event without the zod walk when asEventEnvelope accepts it. Whatever it accepts, the
@@ -98,11 +100,8 @@ describe('asEventEnvelope', () => {
   });
 
   it('never accepts what the schema refuses, on 5,000 random combinations', () => {
-    let seed = 7;
-    const random = (n: number) => {
-      seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31;
-      return seed % n;
-    };
+    const generator = seededRandom(7);
+    const random = (n: number) => generator.below(n);
     const counts = { fast: 0, schema: 0 };
     const fields = Object.keys(candidates);
     for (let i = 0; i < 5_000; i++) {
@@ -116,5 +115,33 @@ describe('asEventEnvelope', () => {
     }
     expect(counts.fast).toBeGreaterThan(500);
     expect(counts.schema).toBeGreaterThan(500);
+  });
+});
+
+describe('checkEventEnvelope: the one rule set of push triage and central ingest', () => {
+  const event = (payload: string) => ({ ...valid(), payload });
+  it('accepts the JSON text of an object and refuses any other payload, naming the field', () => {
+    expect(checkEventEnvelope(event('{"total":"10.50"}')).ok).toBe(true);
+    for (const [payload, message] of [
+      ['x', /^must be JSON text/],
+      ['[1,2]', /^must be the JSON text of an object$/],
+      ['"text"', /^must be the JSON text of an object$/],
+      ['null', /^must be the JSON text of an object$/],
+      ['{"a":"\u0000"}', /NUL/],
+      ['{"a":"\ud800"}', /lone surrogate/],
+    ] as const) {
+      const checked = checkEventEnvelope(event(payload));
+      expect(checked.ok).toBe(false);
+      if (!checked.ok) {
+        expect(checked.path).toEqual(['payload']);
+        expect(checked.message).toMatch(message);
+      }
+    }
+  });
+
+  it('names a missing or mistyped envelope field', () => {
+    const missing = checkEventEnvelope({ ...valid(), eventId: undefined });
+    expect(missing).toMatchObject({ ok: false, path: ['eventId'], message: 'is required' });
+    expect(checkEventEnvelope({ ...valid(), streamKey: 7 })).toMatchObject({ ok: false, path: ['streamKey'], message: 'must be a string' });
   });
 });

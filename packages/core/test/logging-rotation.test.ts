@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
@@ -74,6 +74,11 @@ describe('rotating files', () => {
     expect(() => JSON.parse(firstTextLine)).toThrow();
     expect(firstTextLine).toMatch(/^\[\d{4}-\d{2}-\d{2} [\d:.]+ [+-]\d{4}\] DEBUG: batch \d+ line \d+ applied to the local database /);
     expect(firstTextLine).toContain('"table":"produtos"');
+
+    // Stable names that follow the rotation: each points at its stream's newest file.
+    expect(readlinkSync(join(dir, 'pull-service.json.current.log'))).toBe(`pull-service.json.${jsonNumbers.at(-1)}.log`);
+    expect(readlinkSync(join(dir, 'pull-service.current.log'))).toBe(`pull-service.${textNumbers.at(-1)}.log`);
+    expect(statSync(join(dir, 'pull-service.json.current.log')).isFile()).toBe(true);
   });
 
   it('prune what earlier runs left beyond fileCount, newest kept, other files untouched', async () => {

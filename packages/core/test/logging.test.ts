@@ -82,6 +82,17 @@ describe('JSON lines', () => {
     expect(failed!.err?.stack).toContain('pull page failed');
   });
 
+  it('write one stack per error line: the outer error keeps its stack, its causes their messages and fields', () => {
+    const sink = captureSink();
+    const { logger } = track(createLogger('pull-service', stdoutOnly, { destination: sink.destination }));
+    const driver = Object.assign(new Error('Connection lost: server closed the connection'), { code: 'ECONNRESET' });
+    const wrapped = new Error('query failed', { cause: driver });
+    logger.error({ err: new TransientError('database unreachable', { cause: wrapped }) }, 'database unreachable; will retry');
+    const text = sink.text();
+    expect(text.match(/"stack":/g)).toHaveLength(1);
+    expect(sink.lines()[0]).toMatchObject({ err: { message: 'database unreachable', cause: { message: 'query failed', cause: { message: 'Connection lost: server closed the connection', code: 'ECONNRESET' } } } });
+  });
+
   it('are human-readable text when pretty is set', () => {
     const sink = captureSink();
     const { logger } = track(createLogger('push-service', { ...stdoutOnly, pretty: true }, { destination: sink.destination }));

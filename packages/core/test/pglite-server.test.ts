@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PGlite } from '@electric-sql/pglite';
+import type { PGlite } from '@electric-sql/pglite';
+import { startPglite } from '../src/db/pglite-start.js';
 import pg from 'pg';
 import { servePglite, type PgliteServer } from '../src/db/pglite-server.js';
 
@@ -8,7 +9,7 @@ describe('PGlite served over the wire protocol', () => {
   let pglite: PGlite;
   let server: PgliteServer;
   beforeAll(async () => {
-    pglite = await PGlite.create();
+    pglite = await startPglite(null);
     server = await servePglite(pglite);
     await pglite.exec('CREATE TABLE counter (id int PRIMARY KEY, n int NOT NULL); INSERT INTO counter VALUES (1, 0);');
   });

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { readdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { PGlite } from '@electric-sql/pglite';
+import { startPglite } from '../src/db/pglite-start.js';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadSqlScript } from '../src/db/sql-script.js';
@@ -18,7 +18,7 @@ interface Target {
 }
 
 async function openPglite(): Promise<Target> {
-  const db = new PGlite();
+  const db = await startPglite(null);
   return {
     exec: async (sql) => void (await db.exec(sql)),
     rows: async <T>(sql: string, params?: unknown[]) => (await db.query<T>(sql, params)).rows,
@@ -58,16 +58,21 @@ async function applyAll(target: Target, role: Role): Promise<void> {
   }
 }
 
-const CATALOG = ['categoria', 'produto', 'loja', 'preco_loja', 'cliente', 'forma_pagamento', 'operador'];
+const CATALOG = ['categoria', 'produto', 'loja', 'preco_loja', 'cliente', 'forma_pagamento', 'operador', 'estoque'];
 const TABLES: Record<Role, string[]> = {
-  central: [...CATALOG, 'sync_change_log', 'sync_change_tracking', 'sync_settings', 'sync_pdv', 'sync_inbox',
-    'venda_central', 'venda_item_central', 'venda_pagamento_central', 'caixa_movimento_central'],
+  central: [...CATALOG, 'sync_change_log', 'sync_change_tracking', 'sync_settings', 'sync_pdv', 'sync_pdv_status', 'sync_inbox', 'sync_token_key', 'sync_restore_mark',
+    'venda_central', 'venda_item_central', 'venda_pagamento_central', 'caixa_movimento_central', 'estoque_movimento',
+    'sync_backoffice_client', 'sync_backoffice_request', 'estoque_documento',
+    // central/0016_inbox_retention.sql
+    'sync_inbox_purged'],
   pdv: [...CATALOG, 'caixa_sessao', 'caixa_movimento', 'venda', 'venda_item', 'venda_pagamento',
-    'sync_outbox', 'sync_dead_letter', 'sync_checkpoint', 'sync_rejected_row', 'nfe_documento'],
+    'sync_outbox', 'sync_dead_letter', 'sync_checkpoint', 'sync_rejected_row', 'nfe_documento',
+    // pdv/0011_event_capture.sql
+    'sync_installation', 'sync_capture', 'sync_event_state', 'sync_capture_seed', 'sync_event_declaration', 'sync_reconciliation'],
 };
-const CATALOG_FKS = ['preco_loja -> loja', 'preco_loja -> produto', 'produto -> categoria'];
+const CATALOG_FKS = ['preco_loja -> loja', 'preco_loja -> produto', 'produto -> categoria', 'estoque -> loja', 'estoque -> produto'];
 const FKS: Record<Role, string[]> = {
-  central: [...CATALOG_FKS, 'sync_pdv -> loja', 'venda_item_central -> venda_central', 'venda_pagamento_central -> venda_central'],
+  central: [...CATALOG_FKS, 'sync_pdv -> loja', 'estoque_movimento -> loja', 'estoque_movimento -> produto', 'estoque_documento -> loja', 'venda_item_central -> venda_central', 'venda_pagamento_central -> venda_central'],
   // Sales reference only each other: a sale outlives a product deleted centrally.
   pdv: [...CATALOG_FKS, 'caixa_movimento -> caixa_sessao', 'venda -> caixa_sessao', 'venda_item -> venda', 'venda_pagamento -> venda', 'nfe_documento -> venda'],
 };
@@ -91,7 +96,9 @@ function postgresTypeFor(sqlServerType: string): string {
     int: 'integer', bigint: 'bigint', bit: 'boolean', uniqueidentifier: 'uuid', date: 'date', money: 'numeric(19,4)',
     decimal: `numeric(${arg})`, char: `character(${arg})`, time: `time(${arg}) without time zone`,
     varchar: arg === 'max' ? 'text' : `character varying(${arg})`, nvarchar: arg === 'max' ? 'text' : `character varying(${arg})`,
-    varbinary: arg === 'max' ? 'bytea' : undefined, datetimeoffset: arg === '7' ? 'timestamp(6) with time zone' : undefined,
+    varbinary: arg === 'max' ? 'bytea' : undefined,
+    // binary(n) is a fixed-length bytea; PostgreSQL checks the length with a CHECK constraint.
+    smallint: 'smallint', binary: 'bytea', datetimeoffset: arg === '7' ? 'timestamp(6) with time zone' : undefined,
     datetime2: arg === '7' ? 'timestamp(6) without time zone' : arg === '3' ? 'timestamp with time zone' : undefined,
   };
   return types[base!] ?? `no mapping for ${sqlServerType}`;
@@ -100,7 +107,7 @@ function postgresTypeFor(sqlServerType: string): string {
 /** Column lists of the SQL Server tables of a role, read from the scripts themselves. */
 async function sqlServerTables(role: Role): Promise<Map<string, Column[]>> {
   const tables = new Map<string, Column[]>();
-  for (const file of scriptsOf('sqlserver', role)) {
+  for (const file of scriptsOf('mssql', role)) {
     const { text } = await loadSqlScript(file, { dialect: 'mssql' });
     for (const [, table, body] of text.matchAll(/CREATE TABLE dbo\.(\w+) \(([\s\S]*?)\n\);/g)) {
       const columns = [...body!.matchAll(/^\s*(\w+)\s+(\w+(?:\([^)]*\))?)(.*)$/gm)]
@@ -109,7 +116,7 @@ async function sqlServerTables(role: Role): Promise<Map<string, Column[]>> {
       tables.set(table!, columns);
     }
     // Later scripts add columns to existing tables: ALTER TABLE dbo.t ADD c type ... (one column per statement).
-    for (const [, table, name, type, rest] of text.matchAll(/ALTER TABLE dbo\.(\w+) ADD (\w+) (\w+(?:\([^)]*\))?)(.*)/g)) {
+    for (const [, table, name, type, rest] of text.matchAll(/ALTER TABLE dbo\.(\w+) ADD (?!CONSTRAINT\b)(\w+) (\w+(?:\([^)]*\))?)(.*)/g)) {
       tables.get(table!)?.push({ name: name!, type: postgresTypeFor(type!), not_null: /\bNOT NULL\b/.test(rest!) });
     }
   }
@@ -181,10 +188,10 @@ function pdvChecks(target: () => Target): void {
     expect(indexes.map((i) => i.indexname)).toEqual(expect.arrayContaining(['ix_sync_outbox_claim', 'ix_sync_outbox_stream', 'ix_sync_outbox_sent']));
   });
 
-  it('starts a checkpoint in delta mode and refuses an unknown mode', async () => {
+  it('starts a checkpoint with a snapshot and refuses an unknown mode', async () => {
     const t = target();
     await t.exec(`INSERT INTO sync_checkpoint (table_name) VALUES ('produto')`);
-    expect(await t.rows(`SELECT version::int AS version, mode FROM sync_checkpoint`)).toEqual([{ version: 0, mode: 'delta' }]);
+    expect(await t.rows(`SELECT version::int AS version, mode FROM sync_checkpoint`)).toEqual([{ version: 0, mode: 'snapshot' }]);
     await expect(t.exec(`UPDATE sync_checkpoint SET mode = 'full'`)).rejects.toThrow(/ck_sync_checkpoint_mode/);
   });
 
@@ -250,17 +257,20 @@ function centralChecks(target: () => Target): void {
     expect((await logOf(t, 'cliente', 'cliente_id', [clienteId])).map((r) => r.pk)).toEqual([{ cliente_id: clienteId }]);
   });
 
-  it('raises min_valid_version when tracking starts on a table that already has rows, and only then', async () => {
+  it('keeps min_valid_version when tracking starts on a table that already has rows, as SQL Server does on a fresh database', async () => {
     const t = target();
     const minOf = async (table: string) =>
       (await t.rows<{ v: string }>(`SELECT min_valid_version::text AS v FROM sync_change_tracking WHERE table_name = $1`, [table]))[0]!.v;
     expect(await minOf('forma_pagamento')).toBe('0');
     await t.exec(`SELECT sync_enable_tracking('categoria', ARRAY['categoria_id'])`);
-    expect(await minOf('categoria')).toBe('0'); // the trigger was in place: nothing was missed
+    expect(await minOf('categoria')).toBe('0');
     await t.exec(`DROP TRIGGER sync_track_change ON categoria;
                   INSERT INTO categoria (categoria_id, nome) VALUES (9100, 'Sem log');`);
     await t.exec(`SELECT sync_enable_tracking('categoria', ARRAY['categoria_id'])`);
-    expect(BigInt(await minOf('categoria'))).toBeGreaterThan(0n);
+    // Rows written before tracking began are not in the change log, and nothing raises the minimum: a client
+    // must load them from a snapshot (central-api demands its Sync-Token before it serves deltas).
+    expect(await minOf('categoria')).toBe('0');
+    expect(await t.rows(`SELECT tgname FROM pg_trigger WHERE tgrelid = 'categoria'::regclass AND tgname = 'sync_track_change'`)).toHaveLength(1);
     await expect(t.exec(`SELECT sync_enable_tracking('categoria', ARRAY['nope'])`)).rejects.toThrow(/no column named nope/);
   });
 

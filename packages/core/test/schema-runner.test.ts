@@ -53,9 +53,9 @@ describeBackends('schema runner', (backend) => {
   it('applies only the new script when one is added later, in numeric order', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'gp-schema-'));
     try {
-      const folder = join(dir, t.db.dialect === 'mssql' ? 'sqlserver' : 'postgres', 'pdv');
+      const folder = join(dir, t.db.dialect, 'pdv');
       await mkdir(folder, { recursive: true });
-      await mkdir(join(dir, t.db.dialect === 'mssql' ? 'postgres' : 'sqlserver'), { recursive: true });
+      await mkdir(join(dir, t.db.dialect === 'mssql' ? 'postgres' : 'mssql'), { recursive: true });
       await writeFile(join(folder, '0001_first.sql'), 'CREATE TABLE first_table (id int)');
       expect((await applySchema(t.db, { role: 'pdv', commonDir: dir })).applied).toEqual(['pdv/0001_first.sql']);
       await writeFile(join(folder, '0010_third.sql'), 'INSERT INTO first_table VALUES (3)');
@@ -69,10 +69,62 @@ describeBackends('schema runner', (backend) => {
     }
   });
 
+  it('carries an earlier release\'s records forward: a replaced name covers its successors, and an earlier wording\'s checksum is updated, without running anything', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'gp-schema-'));
+    const logged: string[] = [];
+    const logger = { info: (_: object, msg: string) => logged.push(`info ${msg}`), warn: (_: object, msg: string) => logged.push(`warn ${msg}`) };
+    try {
+      const folder = join(dir, t.db.dialect, 'pdv');
+      await mkdir(folder, { recursive: true });
+      await mkdir(join(dir, t.db.dialect === 'mssql' ? 'postgres' : 'mssql'), { recursive: true });
+      // What an earlier release applied: one combined script, and a script in its earlier wording.
+      await writeFile(join(folder, '0001_combined.sql'), 'CREATE TABLE part_a (id int);\nCREATE TABLE part_b (id int);');
+      await writeFile(join(folder, '0003_reworded.sql'), 'CREATE TABLE part_c (id int)');
+      await applySchema(t.db, { role: 'pdv', commonDir: dir });
+      const earlier = (await t.db.query<{ checksum: string }>(`SELECT checksum FROM sync_schema_version WHERE script_name = 'pdv/0003_reworded.sql'`)).rows[0]!.checksum;
+
+      // Today's release: the combined script split in two (running either again would fail), the other reworded.
+      await rm(join(folder, '0001_combined.sql'));
+      await writeFile(join(folder, '0001_part_a.sql'), 'CREATE TABLE part_a (id int)');
+      await writeFile(join(folder, '0002_part_b.sql'), 'CREATE TABLE part_b (id int)');
+      await writeFile(join(folder, '0003_reworded.sql'), '-- the same table, explained\nCREATE TABLE part_c (id int)');
+      const history = { replacedNames: { 'pdv/0001_combined.sql': ['pdv/0001_part_a.sql', 'pdv/0002_part_b.sql'] }, earlierChecksums: { 'pdv/0003_reworded.sql': [earlier] } };
+      const next = await applySchema(t.db, { role: 'pdv', commonDir: dir, history, logger });
+      expect(next).toEqual({ applied: [], alreadyApplied: 3 });
+      expect(logged.filter((line) => line.startsWith('warn'))).toEqual([]);
+      expect(logged.filter((line) => line.includes('recorded as applied'))).toHaveLength(2);
+      const { rows } = await t.db.query<{ script_name: string; checksum: string }>('SELECT script_name, checksum FROM sync_schema_version ORDER BY script_name');
+      expect(rows.map((row) => row.script_name)).toEqual(['pdv/0001_combined.sql', 'pdv/0001_part_a.sql', 'pdv/0002_part_b.sql', 'pdv/0003_reworded.sql']);
+      expect(rows[3]!.checksum).not.toBe(earlier);
+      // A third run finds every record current: nothing runs, nothing is reported as changed.
+      logged.length = 0;
+      expect(await applySchema(t.db, { role: 'pdv', commonDir: dir, history, logger })).toEqual({ applied: [], alreadyApplied: 3 });
+      expect(logged).toEqual([]);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('a new database runs the successors of a replaced name, which it never recorded', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'gp-schema-'));
+    try {
+      const folder = join(dir, t.db.dialect, 'pdv');
+      await mkdir(folder, { recursive: true });
+      await mkdir(join(dir, t.db.dialect === 'mssql' ? 'postgres' : 'mssql'), { recursive: true });
+      await writeFile(join(folder, '0001_part_a.sql'), 'CREATE TABLE part_a (id int)');
+      await writeFile(join(folder, '0002_part_b.sql'), 'CREATE TABLE part_b (id int)');
+      const history = { replacedNames: { 'pdv/0001_combined.sql': ['pdv/0001_part_a.sql', 'pdv/0002_part_b.sql'] }, earlierChecksums: {} };
+      expect((await applySchema(t.db, { role: 'pdv', commonDir: dir, history })).applied).toEqual(['pdv/0001_part_a.sql', 'pdv/0002_part_b.sql']);
+      expect(await tableCount(t, ['part_a', 'part_b'])).toBe(2);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   it('a failing script leaves no record and no partial change behind', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'gp-schema-'));
     try {
-      const folder = join(dir, t.db.dialect === 'mssql' ? 'sqlserver' : 'postgres', 'pdv');
+      const folder = join(dir, t.db.dialect, 'pdv');
       await mkdir(folder, { recursive: true });
       await writeFile(join(folder, '0001_broken.sql'), 'CREATE TABLE half_done (id int);\nINSERT INTO no_such_table VALUES (1);');
       await expect(applySchema(t.db, { role: 'pdv', commonDir: dir })).rejects.toThrow(/no_such_table/);

@@ -43,7 +43,7 @@ describeBackends('status CLI', (backend) => {
     databases.push(pdv);
     await applySchema(pdv.db, { role: 'pdv' });
     const q = (sql: string) => pdv.db.query(sql);
-    await q(`INSERT INTO sync_checkpoint (table_name, version, mode, rows_applied, last_success_at) VALUES ('produto', 42, 'delta', 1200, '2024-05-01T10:00:00Z')`);
+    await q(`INSERT INTO sync_checkpoint (table_name, version, mode, rows_applied, last_success_at, ignored_columns) VALUES ('produto', 42, 'delta', 1200, '2024-05-01T10:00:00Z', 'margem, fornecedor')`);
     await q(`INSERT INTO sync_checkpoint (table_name, version, mode, rows_applied, last_error, last_error_at) VALUES ('cliente', 7, 'snapshot', 30, 'stop-table: 2 row(s) refused', '2024-05-01T11:00:00Z')`);
     for (const key of ['1', '2']) await q(`INSERT INTO sync_rejected_row (table_name, row_key, reason) VALUES ('cliente', '{"id":${key}}', 'value too long')`);
     await q(`INSERT INTO sync_rejected_row (table_name, row_key, reason) VALUES ('old_table', '{"id":9}', 'gone')`);
@@ -60,7 +60,7 @@ describeBackends('status CLI', (backend) => {
       await q(`INSERT INTO sync_dead_letter (outbox_id, event_id, event_type, stream_key, payload, created_at, attempts, claim_count, next_attempt_at, reason)
         VALUES (${id}, '${uuid(id)}', 'sale', 's9', '{}', now(), 1, 1, now(), '${reason}')`);
     }
-    const ready = createServer((_req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end('{"status":"ok","components":{},"degraded":{}}'));
+    const ready = createServer((_req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end('{"status":"ok","components":{},"degraded":{},"info":{"centralState":"auth-refused"}}'));
     servers.push(ready);
     const readyPort = await listen(ready);
     // A port that was just released: nothing answers there.
@@ -74,8 +74,8 @@ describeBackends('status CLI', (backend) => {
     expect(result.code).toBe(0);
     const status = JSON.parse(result.stdout) as SyncStatus;
     expect(status.tables).toEqual([
-      { table: 'cliente', version: '7', mode: 'snapshot', rowsApplied: '30', lastSuccessAt: null, lastError: 'stop-table: 2 row(s) refused', lastErrorAt: '2024-05-01T11:00:00.000Z', rejectedRows: 2 },
-      { table: 'produto', version: '42', mode: 'delta', rowsApplied: '1200', lastSuccessAt: '2024-05-01T10:00:00.000Z', lastError: null, lastErrorAt: null, rejectedRows: 0 },
+      { table: 'cliente', version: '7', mode: 'snapshot', rowsApplied: '30', lastSuccessAt: null, lastError: 'stop-table: 2 row(s) refused', lastErrorAt: '2024-05-01T11:00:00.000Z', rejectedRows: 2, ignoredColumns: null },
+      { table: 'produto', version: '42', mode: 'delta', rowsApplied: '1200', lastSuccessAt: '2024-05-01T10:00:00.000Z', lastError: null, lastErrorAt: null, rejectedRows: 0, ignoredColumns: 'margem, fornecedor' },
     ]);
     expect(status.otherRejected).toEqual([{ table: 'old_table', rejectedRows: 1 }]);
     expect(status.outbox).toMatchObject({ pending: 2, inFlight: 1, deadLetters: 3 });
@@ -86,8 +86,8 @@ describeBackends('status CLI', (backend) => {
       ['payload_conflict', 1],
     ]);
     expect(status.daemons).toEqual([
-      { service: 'pull-service', url: env.PULL_HEALTH_URL, state: 'ok', httpStatus: 200, detail: null },
-      { service: 'push-service', url: env.PUSH_HEALTH_URL, state: 'unreachable', httpStatus: null, detail: 'ECONNREFUSED' },
+      { service: 'pull-service', url: env.PULL_HEALTH_URL, state: 'ok', httpStatus: 200, detail: null, centralState: 'auth-refused' },
+      { service: 'push-service', url: env.PUSH_HEALTH_URL, state: 'unreachable', httpStatus: null, detail: 'ECONNREFUSED', centralState: null },
     ]);
 
     // The human form carries the same figures.
@@ -95,7 +95,26 @@ describeBackends('status CLI', (backend) => {
     expect(human.code).toBe(0);
     expect(human.stdout).toMatch(/cliente\s+7\s+snapshot\s+30\s+2\s+-\s+2024-05-01T11:00:00.000Z stop-table/);
     expect(human.stdout).toContain('pending 2, in flight 1, oldest pending');
+    expect(human.stdout).toContain('produto: central columns ignored (no local column maps them): margem, fornecedor');
     expect(human.stdout).toMatch(/push-service\s+unreachable/);
+    expect(human.stdout).toMatch(/pull-service\s+ok \(200\)\s+auth-refused/);
+  }, 60_000);
+
+  it('a health URL that reaches the other daemon is reported as a misconfiguration, not as that daemon\'s state', async () => {
+    const pdv = await backend.create({ shared: true });
+    databases.push(pdv);
+    await applySchema(pdv.db, { role: 'pdv' });
+    const pull = createServer((_req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end('{"service":"pull-service","status":"ok","components":{},"degraded":{}}'));
+    servers.push(pull);
+    const url = `http://127.0.0.1:${await listen(pull)}/health/ready`;
+    // Both variables at the same daemon, as two containers' defaults of 127.0.0.1:8080 would do.
+    const result = await runStatus('push-service/dist/cli.js', ['--json'], { DB_URL: pdv.url!, PULL_HEALTH_URL: url, PUSH_HEALTH_URL: url });
+    expect(result.code).toBe(0);
+    const status = JSON.parse(result.stdout) as SyncStatus;
+    expect(status.daemons).toEqual([
+      { service: 'pull-service', url, state: 'ok', httpStatus: 200, detail: null, centralState: null },
+      { service: 'push-service', url, state: 'fail', httpStatus: 200, detail: `${url} answers as pull-service, not push-service: set PUSH_HEALTH_URL to the push-service health port`, centralState: null },
+    ]);
   }, 60_000);
 
   it('says in one line that a database without sync tables has none, and exits 1', async () => {

@@ -2,7 +2,7 @@ import type { Queryable } from '@goldpdv/core';
 
 /**
  * What the back office does all day, one round per call: reprices products in both stores, edits products,
- * adds new ones and retires some (their store prices go first, as the foreign keys demand).
+ * adds new ones and retires some never bought nor sold (their store prices go first, as the foreign keys demand).
  */
 export class CatalogChurn {
   private nextProductId: number;
@@ -28,8 +28,12 @@ SELECT g, lpad((7899000000000 + g)::text, 13, '0'), 'Lançamento açaí nº ' ||
 FROM generate_series(${id}, ${id + 2}) g;
 INSERT INTO preco_loja (loja_id, produto_id, preco, vigencia_inicio, atualizado_em)
 SELECT l, g, round((g % 5000 / 100.0 + 1.49)::numeric, 4), current_date, now() FROM generate_series(${id}, ${id + 2}) g CROSS JOIN generate_series(1, 2) l;
-DELETE FROM preco_loja WHERE produto_id = (SELECT min(produto_id) + ${seed % 50} FROM produto);
-DELETE FROM produto WHERE produto_id = (SELECT min(produto_id) + ${seed % 50} FROM produto);
+CREATE TEMP TABLE retired ON COMMIT DROP AS
+SELECT min(produto_id) + ${seed % 50} AS produto_id FROM produto;
+-- A product whose stock ever moved keeps its history: only one never bought nor sold is deleted.
+DELETE FROM retired r WHERE EXISTS (SELECT 1 FROM estoque_movimento m WHERE m.produto_id = r.produto_id);
+DELETE FROM preco_loja WHERE produto_id IN (SELECT produto_id FROM retired);
+DELETE FROM produto WHERE produto_id IN (SELECT produto_id FROM retired);
 COMMIT;`);
   }
 }

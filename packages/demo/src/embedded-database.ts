@@ -1,5 +1,5 @@
-import { PGlite } from '@electric-sql/pglite';
-import { createPostgresDatabase, servePglite, type Database } from '@goldpdv/core';
+import { createPostgresDatabase, type Database } from '@goldpdv/core';
+import { servePglite, startPglite } from '@goldpdv/core/pglite';
 
 export interface EmbeddedDatabase {
   name: string;
@@ -17,7 +17,7 @@ export interface EmbeddedDatabase {
  */
 export async function startEmbeddedDatabase(name: string, dataDir?: string): Promise<EmbeddedDatabase> {
   // In memory unless a folder is given: the demo's databases live as long as the demo.
-  const pglite = await PGlite.create(dataDir);
+  const pglite = await startPglite(dataDir);
   const server = await servePglite(pglite);
   const url = server.url;
   const db = createPostgresDatabase({ kind: 'postgres', connectionString: url, poolMax: 2, connectTimeoutMs: 10_000, requestTimeoutMs: 120_000 }, 'goldpdv-demo');

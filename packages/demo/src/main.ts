@@ -1,6 +1,9 @@
 #!/usr/bin/env node
 /**
- * pnpm demo [--follow] [--seconds N]
+ * pnpm demo [--follow] [--seconds N] [--daemons-from <checkout>]
+ *
+ * --daemons-from runs the PDV daemons of another built checkout (an earlier release) against this central-api:
+ * the mixed-version check of a rollout.
  *
  * Runs the real system on embedded databases: a central PGlite and one PGlite per PDV, central-api, and a
  * pull-service and a push-service per PDV as real child processes on their normal entry points. It seeds a
@@ -11,24 +14,33 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { applySchema } from '@goldpdv/core';
+import { BackOffice } from './back-office.js';
 import { CatalogChurn } from './catalog-churn.js';
 import { ENTRY_POINTS, startDaemon, type RunningDaemon } from './daemons.js';
 import { startEmbeddedDatabase, type EmbeddedDatabase } from './embedded-database.js';
 import { readPdvProgress, renderStatusLine, type PdvProgress } from './progress.js';
 import { seedCentralCatalog, seedReferenceData, seedStores } from './seed-catalog.js';
 import { Till } from './till.js';
-import { checkCatalog, checkSales, type CheckResult } from './verify.js';
+import { checkCatalog, checkSales, checkStock, type CheckResult } from './verify.js';
 import { printSummary } from './summary.js';
 
 const args = process.argv.slice(2);
 const follow = args.includes('--follow');
 const activitySeconds = Number(args[args.indexOf('--seconds') + 1]) || 30;
+const daemonsFrom = args.includes('--daemons-from') ? resolve(args[args.indexOf('--daemons-from') + 1] ?? '') : null;
+const DAEMON_ENTRY = {
+  pull: daemonsFrom ? join(daemonsFrom, 'pull-service/dist/main.js') : ENTRY_POINTS['pull-service'],
+  push: daemonsFrom ? join(daemonsFrom, 'push-service/dist/main.js') : ENTRY_POINTS['push-service'],
+};
 const PRODUCTS = 5_000;
 const FIRST_PRODUCTS = 200;
-const TRACKED_TABLES = 7;
+// An earlier release's pull-service does not pull estoque (its mapping does not list it).
+const TRACKED_TABLES = daemonsFrom ? 7 : 8;
+/** Products the back office reprices and buys: seeded first, never retired by the catalog churn. */
+const BACK_OFFICE_PRODUCTS = Array.from({ length: 50 }, (_, i) => 150 + i);
 const PDVS = [
   { pdvId: 'loja01-pdv01', lojaId: 1 },
   { pdvId: 'loja02-pdv01', lojaId: 2 },
@@ -51,6 +63,7 @@ async function main(): Promise<number> {
   const logDir = join(workDir, 'logs');
   await mkdir(logDir, { recursive: true });
   out(`GoldPDV Sync demo: embedded in-memory databases; logs in ${logDir}`);
+  if (daemonsFrom) out(`PDV daemons from ${daemonsFrom} (an earlier release), central-api from this checkout`);
 
   // The three embedded databases start side by side: each takes a few seconds to boot.
   const [central, ...pdvDbs] = await Promise.all([
@@ -83,6 +96,7 @@ async function main(): Promise<number> {
       DB_URL: central.url,
       HTTP_HOST: '127.0.0.1',
       HTTP_PORT: '0',
+      ADMIN_PORT: '0',
       PDV_TOKENS: pdvs.map((p) => `${p.pdvId}:${p.lojaId}:${p.token}`).join(','),
       EVENT_HANDLERS: 'venda.finalizada=sync_handle_venda,caixa.movimento=sync_handle_caixa_movimento',
       LOG_DIR: join(logDir, 'central-api'),
@@ -102,8 +116,8 @@ async function main(): Promise<number> {
         START_JITTER_MS: '0',
         POLL_INTERVAL_MS: '500',
       };
-      daemons.push(startDaemon(`${pdv.pdvId}-pull`, ENTRY_POINTS['pull-service'], { ...common, LOG_DIR: join(logDir, `${pdv.pdvId}-pull`) }, logDir));
-      daemons.push(startDaemon(`${pdv.pdvId}-push`, ENTRY_POINTS['push-service'], { ...common, LOG_DIR: join(logDir, `${pdv.pdvId}-push`) }, logDir));
+      daemons.push(startDaemon(`${pdv.pdvId}-pull`, DAEMON_ENTRY.pull, { ...common, LOG_DIR: join(logDir, `${pdv.pdvId}-pull`) }, logDir));
+      daemons.push(startDaemon(`${pdv.pdvId}-push`, DAEMON_ENTRY.push, { ...common, LOG_DIR: join(logDir, `${pdv.pdvId}-push`) }, logDir));
     }
     await seedReferenceData(central.db, FIRST_PRODUCTS);
     await seedCentralCatalog(central.db, { products: PRODUCTS, customers: 1_000 }, FIRST_PRODUCTS + 1);
@@ -119,10 +133,12 @@ async function main(): Promise<number> {
 
     for (const pdv of pdvs) await pdv.till.open();
     const churn = new CatalogChurn(central.db, PRODUCTS + 1);
+    const backOffice = await BackOffice.register(central.db, centralUrl);
     const activityEnds = elapsed() + activitySeconds;
     let lastLine = 0;
     while (follow ? !stopRequested : elapsed() < activityEnds && !stopRequested) {
       await churn.round();
+      if (churn.rounds % 4 === 1) await backOffice.work(BACK_OFFICE_PRODUCTS);
       for (const pdv of pdvs) for (let i = 0; i < 3; i++) await pdv.till.ringUpSale();
       if (elapsed() - lastLine >= 1) {
         lastLine = elapsed();
@@ -142,9 +158,11 @@ async function main(): Promise<number> {
     const checks: CheckResult[] = [];
     if (convergedIn === null) checks.push({ name: 'convergence', ok: false, detail: 'the PDVs did not converge within 180 s' });
     for (const pdv of pdvs) {
-      checks.push(...(await checkCatalog(pdv.pdvId, pdv.lojaId, pdv.db.db, central.db)));
+      checks.push(...(await checkCatalog(pdv.pdvId, pdv.lojaId, pdv.db.db, central.db, daemonsFrom === null)));
       checks.push(...(await checkSales(pdv.pdvId, pdv.db.db, central.db)));
     }
+    checks.push(await checkStock(central.db));
+    out(`back office: ${backOffice.priceChanges} price changes and ${backOffice.purchases} purchases through the back-office API`);
     const peaks = await Promise.all(daemons.map(async (d) => [d.name, await d.peakRssMb()] as const));
     const progress = await Promise.all(pdvs.map((p) => readPdvProgress(p.pdvId, p.db.db, central.db, TRACKED_TABLES)));
     printSummary({ out, checks, progress, peaks, firstRowAt, convergedAt: convergedIn, catalogRounds: churn.rounds, workDir });

@@ -25,6 +25,12 @@ SELECT (SELECT sum(rows_applied) FROM sync_checkpoint) AS pulled,
        (SELECT count(*) FROM sync_dead_letter) AS dead`).catch(() => null);
   const row = local?.rows[0];
   if (!row) return { pdvId, rowsPulled: 0, changesBehind: NaN, eventsPushed: 0, eventsPending: 0, deadLetters: 0 };
+  // Sales captured by the triggers but not yet built into events are pending too. A PDV whose daemons come from a
+  // release before the capture table (--daemons-from) has none: its sales go to the outbox directly.
+  const captured = await pdv
+    .query<{ n: string }>('SELECT count(*) AS n FROM sync_capture')
+    .then((result) => Number(result.rows[0]!.n))
+    .catch(() => 0);
   // Until every table has a checkpoint, the PDV is behind by the whole log.
   const since = Number(row.checkpoints) < trackedTables ? '0' : (row.min_version ?? '0');
   const behind = await central.query<{ n: string }>(`SELECT count(*) AS n FROM sync_change_log WHERE txid::text::bigint >= $1`, [since]);
@@ -33,7 +39,7 @@ SELECT (SELECT sum(rows_applied) FROM sync_checkpoint) AS pulled,
     rowsPulled: Number(row.pulled ?? 0),
     changesBehind: Number(behind.rows[0]!.n) + Number(row.held_deletes),
     eventsPushed: Number(row.pushed),
-    eventsPending: Number(row.pending),
+    eventsPending: Number(row.pending) + captured,
     deadLetters: Number(row.dead),
   };
 }

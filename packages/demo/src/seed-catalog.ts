@@ -44,14 +44,14 @@ FROM generate_series(1, ${size.customers}) g;
 `);
 }
 
-/** Products from..to with their prices in both stores. */
+/** Products from..to with their prices in both stores. The price arithmetic is bigint: g * 104729 passes int4 at g = 20,506. */
 function productsSql(from: number, to: number): string {
   return `
 INSERT INTO produto (produto_id, codigo_barras, descricao, categoria_id, unidade, ncm, preco_base, custo, aliquota_icms, peso_kg, criado_em, atualizado_em)
 SELECT g, lpad((7890000000000 + g)::text, 13, '0'),
   (ARRAY['Pão francês','Queijo minas','Maçã gala','Café torrado','Açúcar cristal','Feijão carioca','Sabão em pó','Pão de queijo','Guaraná','Pêssego em calda'])[1 + g % 10] || ' nº ' || g,
   1 + g % 20, (ARRAY['UN','KG','CX','LT'])[1 + g % 4], lpad((10000000 + g)::text, 8, '0'),
-  round((1 + (g * 7919) % 50000 / 100.0)::numeric, 4), round((0.5 + (g * 104729) % 30000 / 100.0)::numeric, 4), 18.0000,
+  round((1 + (g::bigint * 7919) % 50000 / 100.0)::numeric, 4), round((0.5 + (g::bigint * 104729) % 30000 / 100.0)::numeric, 4), 18.0000,
   CASE WHEN g % 4 = 1 THEN round((g % 1000 / 100.0)::numeric, 4) END,
   timestamp '2026-01-01 08:00:00' + g * interval '1 minute 0.123456 second', now()
 FROM generate_series(${from}, ${to}) g;

@@ -24,6 +24,7 @@ export function observe(inner: Database): ObservedDatabase {
     transaction(work, options) {
       return inner.transaction((tx) => work(wrap(tx)), options);
     },
+    dedicated: (options) => inner.dedicated(options),
     close: () => inner.close(),
   };
   const wrap = (tx: Queryable): Queryable => ({

@@ -1,6 +1,11 @@
 /**
  * PostgreSQL statements of the outbox worker. Times come from the database clock (now()), so that several
  * workers, even on different machines, agree on leases and schedules.
+ *
+ * The SQL Server twin carries READCOMMITTEDLOCK beside READPAST (under READ_COMMITTED_SNAPSHOT, READPAST is
+ * refused without it) and ROWLOCK/FORCESEEK to keep its locks to the rows it seeks. PostgreSQL needs neither:
+ * FOR UPDATE SKIP LOCKED locks the newest committed version of each row it returns and skips, never waits on, a
+ * row another transaction holds, in the read-committed transactions the claim runs in; row locks never escalate.
  */
 const ROW_COLUMNS = 'outbox_id, event_id, event_type, stream_key, payload, created_at, attempts, claim_count, lease_owner';
 

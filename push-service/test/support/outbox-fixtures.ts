@@ -47,3 +47,12 @@ export async function countRows(db: Queryable, table: string, where = '1=1'): Pr
   const { rows } = await db.query<{ n: unknown }>(`SELECT COUNT(*) AS n FROM ${table} WHERE ${where}`);
   return Number(rows[0]!.n);
 }
+
+/**
+ * Moves a time column of sync_outbox back by `ms`, as if that long had passed on the database clock: a lease
+ * runs out, a retry falls due, and no test sleeps against them.
+ */
+export async function rewindOutbox(db: Queryable, column: 'lease_until' | 'next_attempt_at', ms: number, where = 'sent_at IS NULL'): Promise<void> {
+  const moved = db.dialect === 'mssql' ? `DATEADD(millisecond, ${-ms}, ${column})` : `${column} - ${ms} * interval '1 millisecond'`;
+  await db.query(`UPDATE sync_outbox SET ${column} = ${moved} WHERE ${where}`);
+}

@@ -2,11 +2,11 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { REPO_ROOT } from '../../../packages/core/test/support/spawn-daemon.js';
 
-/** Runs the built push-service CLI against a database and collects its output. */
-export function runCli(args: string[], dbUrl: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
+/** Runs the built push-service CLI against a database (and any other variables) and collects its output. */
+export function runCli(args: string[], dbUrl: string, env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [join(REPO_ROOT, 'push-service/dist/cli.js'), ...args], {
-      env: { PATH: process.env.PATH ?? '', DB_URL: dbUrl },
+      env: { PATH: process.env.PATH ?? '', DB_URL: dbUrl, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';

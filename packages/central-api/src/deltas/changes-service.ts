@@ -1,10 +1,16 @@
-import type { ChangesPage, Database } from '@goldpdv/core';
-import type { ChangeNotifier } from './change-notifier.js';
-import { decodeChangesCursor, encodeCursor, type ChangesCursor } from './cursor.js';
-import type { ChangesRead, DeltaDialect } from './delta-dialect.js';
-import { InvalidPullRequestError, UnknownTableError } from './delta-errors.js';
+import { SYNC_CONTRACT_VERSION, type ChangesPage, type ChangesWaitAnswer, type Database } from '@goldpdv/core';
+import { cursorKeyNames, decodeChangesCursor, encodeCursor, type ChangesCursor } from './cursor.js';
+import type { ChangesRead, DeltaStore } from './db/delta-store.js';
+import { InvalidPullRequestError } from './invalid-pull-request-error.js';
+import type { LongPollHub } from './live/long-poll-hub.js';
+import type { ServingClock } from './live/serving-clock.js';
+import type { SharedPages } from './live/shared-pages.js';
+import { ResetRequiredError, type ResetRefusal } from './reset-required-error.js';
+import { TablePausedError } from './table-paused-error.js';
+import { UnknownTableError } from './unknown-table-error.js';
 import type { ServedTable } from './served-table.js';
-import type { TableRegistry } from './table-registry.js';
+import type { SyncTokenReading, SyncTokens } from './sync-token.js';
+import { servedTableNamed, type TableRegistry } from './table-registry.js';
 
 export interface ChangesQuery {
   table: string;
@@ -15,22 +21,53 @@ export interface ChangesQuery {
   /** How long to wait for a change when the window is empty (0: answer at once). */
   waitMs: number;
   lojaId: number;
+  /** The Sync-Token request header: the proof that the client loaded the table's initial data. */
+  syncToken: string | null;
+  /** The client's pull contract version (Sync-Contract header; 1 without it). */
+  contract: number;
   /** Aborted when the client goes away. */
   signal?: AbortSignal;
 }
 
 export interface ChangesServiceOptions {
   db: Database;
-  dialect: DeltaDialect;
+  store: DeltaStore;
   registry: TableRegistry;
-  notifier: ChangeNotifier;
+  clock: ServingClock;
+  pages: SharedPages;
+  hub: LongPollHub;
+  tokens: SyncTokens;
+  /** Serve contract-1 clients (no Sync-Token) as before, during a rollout (PULL_CONTRACT_V1). */
+  acceptContractV1: boolean;
+}
+
+/**
+ * A page, the client's Sync-Token issued again under the newest key (the Sync-Token response header), and the
+ * incarnation of the database that served it (Sync-Incarnation).
+ */
+export interface ChangesAnswer {
+  page: ChangesPage;
+  syncToken: string;
+  incarnation: string;
+}
+
+export interface WaitQuery {
+  tables: { table: string; since: bigint }[];
+  waitMs: number;
+  lojaId: number;
+  signal?: AbortSignal;
 }
 
 export interface ChangesService {
-  readChanges(query: ChangesQuery): Promise<ChangesPage>;
+  readChanges(query: ChangesQuery): Promise<ChangesAnswer>;
+  /** GET /v1/changes/wait: which of the tables have changes for this PDV, as soon as one has (see ChangesWaitAnswer). */
+  waitForAny(query: WaitQuery): Promise<ChangesWaitAnswer>;
 }
 
 export const describeColumns = (table: ServedTable): ChangesPage['columns'] => table.columns.map(({ name, type }) => ({ name, type }));
+
+/** The loja a snapshot of this table was filtered for, as a Sync-Token records it: null when it has no filter. */
+export const filterScope = (table: ServedTable, lojaId: number): number | null => (table.filter ? lojaId : null);
 
 function toPage(table: ServedTable, since: bigint, read: ChangesRead): ChangesPage {
   // An empty window still moves the checkpoint up to the bound (never back): a quiet table then keeps its
@@ -54,26 +91,96 @@ function checkCursor(cursor: ChangesCursor, since: bigint): void {
   if (last < since || last > to) throw new InvalidPullRequestError('cursor', 'cursor does not belong to a window that starts at this since');
 }
 
+/** Whether a client holding this token may read deltas of `table` from the database incarnation that served a page (see sync-token.ts). */
+function admission(reading: SyncTokenReading, table: ServedTable, lojaId: number, incarnation: string): ResetRefusal | null {
+  if (!reading.valid) return { reason: 'initial-data', note: reading.why };
+  if (reading.claims.table !== table.name) return { reason: 'initial-data', note: `the Sync-Token is of table ${reading.claims.table}` };
+  if (reading.claims.loja !== filterScope(table, lojaId)) return { reason: 'scope' };
+  if (reading.claims.incarnation !== incarnation) return { reason: 'incarnation' };
+  return null;
+}
+
 /**
- * GET /v1/changes: one page of a table's net changes. With `waitMs` and an empty first page, it waits on the
- * notifier and reads again each time the table's head moves, until a page has changes or the time is up.
+ * GET /v1/changes: one page of a table's net changes, for a client that proves with its Sync-Token that it
+ * loaded the table's initial data.
+ *
+ * Pages come from SharedPages, read once per window for every client that asks for it. With `waitMs` and an
+ * empty first page, the request waits in the LongPollHub, which moves its level up while its table is quiet and
+ * releases it when the table changes; it then reads the window from its level, which every waiter of the table
+ * shares. The page it answers still starts at the client's `since`: the window from there to the level is known
+ * empty for this client.
  */
 export function createChangesService(options: ChangesServiceOptions): ChangesService {
-  const { db, dialect, registry, notifier } = options;
+  const { db, store, registry, clock, pages, hub, tokens, acceptContractV1 } = options;
   return {
     async readChanges(query) {
-      const table = await registry.get(query.table);
-      if (!table) throw new UnknownTableError(query.table);
-      const cursor = query.cursor === null ? null : decodeChangesCursor(query.cursor, table.keyColumns);
+      const table = await servedTableNamed(registry, query.table);
+      const cursor = query.cursor === null ? null : decodeChangesCursor(query.cursor, cursorKeyNames(table));
       if (cursor) checkCursor(cursor, query.since);
+      const reading = await tokens.read(query.syncToken);
+      // A pull-service of contract 1 knows no Sync-Token: while the fleet is being upgraded it is served as before.
+      const legacy = query.contract < SYNC_CONTRACT_VERSION && acceptContractV1;
+      const refusal = (incarnation: string) => (legacy ? null : admission(reading, table, query.lojaId, incarnation));
+      const answer = async (read: ChangesRead): Promise<ChangesAnswer> => {
+        // Past the admission, so the reading is valid: the same claims, signed with the newest key.
+        const syncToken = reading.valid ? await tokens.issue(reading.claims) : '';
+        return { page: toPage(table, query.since, read), syncToken, incarnation: read.incarnation };
+      };
+      // A refused client is read on its own, inside one transaction with the window: that read throws the reset
+      // with the table's minimum valid version, or serves it when the database's incarnation moved meanwhile.
+      const readAlone = () =>
+        store.readChanges(db, { table, since: query.since, cursor, limit: query.limit, lojaId: query.lojaId, admit: (window) => refusal(window.incarnation) });
       const deadline = Date.now() + query.waitMs;
+      let level = query.since;
       for (;;) {
-        const seen = notifier.headOf(table.name);
-        const read = await dialect.readChanges(db, { table, since: query.since, cursor, limit: query.limit, lojaId: query.lojaId });
+        const read = await pages.read({ table, since: level, cursor, limit: query.limit, lojaId: query.lojaId }, await clock.current());
+        if (refusal(read.incarnation) !== null) return answer(await readAlone());
         const remaining = deadline - Date.now();
-        if (read.changes.length > 0 || cursor !== null || remaining <= 0) return toPage(table, query.since, read);
-        const outcome = await notifier.waitForChange(table.name, seen, remaining, query.signal);
-        if (outcome !== 'changed') return toPage(table, query.since, read);
+        if (read.changes.length > 0 || read.hasMore || cursor !== null || remaining <= 0) return answer(read);
+        if (BigInt(read.toVersion) > level) level = BigInt(read.toVersion);
+        const outcome = await hub.waitForAny([{ trackingName: table.trackingName, level }], remaining, query.signal);
+        level = outcome.watches[0]!.level;
+        // Quiet up to the level the wait reached: the empty page moves the client's checkpoint there.
+        if (outcome.kind !== 'changed') return answer({ ...read, toVersion: level.toString() });
+      }
+    },
+
+    async waitForAny(query) {
+      const deadline = Date.now() + query.waitMs;
+      // A table that cannot be read as asked (unknown, paused, to be loaded again) is named at once: the PDV's
+      // own read of it tells what to do, and the table is left out of its next wait while it fails.
+      const attention: string[] = [];
+      const watched: { table: ServedTable; level: bigint }[] = [];
+      for (const { table: name, since } of query.tables) {
+        try {
+          watched.push({ table: await servedTableNamed(registry, name), level: since });
+        } catch (error) {
+          if (!(error instanceof UnknownTableError || error instanceof TablePausedError)) throw error;
+          attention.push(name);
+        }
+      }
+      let incarnation: string | null = null;
+      for (;;) {
+        const epoch = await clock.current();
+        incarnation = epoch?.incarnation ?? incarnation;
+        const changed = [...attention];
+        for (const watch of watched) {
+          try {
+            // One row is enough to know; the read is the one the PDV's page of this window shares (SharedPages).
+            const read = await pages.read({ table: watch.table, since: watch.level, cursor: null, limit: 1, lojaId: query.lojaId }, epoch);
+            incarnation = read.incarnation;
+            if (read.changes.length > 0 || read.hasMore) changed.push(watch.table.name);
+            else if (BigInt(read.toVersion) > watch.level) watch.level = BigInt(read.toVersion);
+          } catch (error) {
+            if (!(error instanceof ResetRequiredError || error instanceof TablePausedError)) throw error;
+            changed.push(watch.table.name);
+          }
+        }
+        const remaining = deadline - Date.now();
+        if (changed.length > 0 || remaining <= 0 || watched.length === 0) return { changed, incarnation };
+        const outcome = await hub.waitForAny(watched.map((watch) => ({ trackingName: watch.table.trackingName, level: watch.level })), remaining, query.signal);
+        outcome.watches.forEach((watch, index) => (watched[index]!.level = watch.level));
+        if (outcome.kind !== 'changed') return { changed: [], incarnation };
       }
     },
   };

@@ -1,10 +1,12 @@
-import { InvalidPullRequestError } from './delta-errors.js';
+import { InvalidPullRequestError } from './invalid-pull-request-error.js';
+import type { ServedTable } from './served-table.js';
 
 /**
  * Page cursors are opaque to clients: base64url of a small JSON object. They are read back strictly, because a
  * cursor is client input that steers which rows a query skips.
  *   changes:  { to, v, k }  the window's fixed upper version, the last served version, the last served key
- *   snapshot: { s, k }      the snapshot version, the last served key
+ *   snapshot: { s, k, i }   the snapshot version, the last served key, the central database's incarnation
+ *                           (db/incarnation.ts); a cursor from before incarnations has no `i`
  * `k` is the key as JSON text (an object holding exactly the key columns).
  */
 export interface ChangesCursor {
@@ -16,10 +18,13 @@ export interface ChangesCursor {
 export interface SnapshotCursor {
   s: string;
   k: string;
+  /** The incarnation of the database the snapshot's first page was read from; null in a cursor of an earlier release. */
+  i: string | null;
 }
 
 const MAX_CURSOR_LENGTH = 4_096;
 const BASE64URL = /^[A-Za-z0-9_-]+$/;
+const INCARNATION = /^[A-Za-z0-9_-]{1,64}$/;
 const VERSION = /^\d{1,19}$/;
 const MAX_BIGINT = 9_223_372_036_854_775_807n;
 
@@ -33,14 +38,15 @@ export function decodeChangesCursor(text: string, keyColumns: readonly string[])
 }
 
 export function decodeSnapshotCursor(text: string, keyColumns: readonly string[]): SnapshotCursor {
-  const object = decodeObject(text, ['s', 'k']);
-  return { s: version(object.s), k: keyText(object.k, keyColumns) };
+  const object = decodeObject(text, ['s', 'k'], ['i']);
+  if (object.i !== undefined && (typeof object.i !== 'string' || !INCARNATION.test(object.i))) throw invalid('bad incarnation');
+  return { s: version(object.s), k: keyText(object.k, keyColumns), i: (object.i as string | undefined) ?? null };
 }
 
 const invalid = (reason: string): InvalidPullRequestError =>
   new InvalidPullRequestError('cursor', `cursor is not one this server issued for this table (${reason}); start again without it`);
 
-function decodeObject(text: string, fields: readonly string[]): Record<string, unknown> {
+function decodeObject(text: string, fields: readonly string[], optional: readonly string[] = []): Record<string, unknown> {
   if (text.length === 0 || text.length > MAX_CURSOR_LENGTH || !BASE64URL.test(text)) throw invalid('not base64url');
   let parsed: unknown;
   try {
@@ -49,7 +55,7 @@ function decodeObject(text: string, fields: readonly string[]): Record<string, u
     throw invalid('not JSON');
   }
   if (!isPlainObject(parsed)) throw invalid('not an object');
-  const keys = Object.keys(parsed).sort();
+  const keys = Object.keys(parsed).filter((key) => !optional.includes(key)).sort();
   if (keys.join(',') !== [...fields].sort().join(',')) throw invalid(`expected the fields ${fields.join(', ')}`);
   return parsed;
 }
@@ -80,3 +86,9 @@ function keyText(value: unknown, keyColumns: readonly string[]): string {
 function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
+
+/**
+ * The names a cursor's key uses: the central key columns' own names, in both dialects, because the PostgreSQL
+ * reads compare the cursor with the change log's key (jsonb of the central columns) as it is.
+ */
+export const cursorKeyNames = (table: ServedTable): string[] => table.keys.map((key) => key.source);

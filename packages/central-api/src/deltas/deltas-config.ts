@@ -1,6 +1,7 @@
 import { z } from 'zod';
-import { envInt, parseEnv, type Env } from '@goldpdv/core';
-import { parseRowFilters } from './row-filters.js';
+import { envBool, envInt, parseEnv, type Env } from '@goldpdv/core';
+import { parsedVariable } from '../parse-result.js';
+import { parseServedTablesVariable } from './declaration/served-tables-file.js';
 
 /**
  * Environment variables of the pull side (deltas and snapshots). They are meant to be spread into the API's
@@ -8,24 +9,35 @@ import { parseRowFilters } from './row-filters.js';
  * values missing from the API's config are parsed here from the same environment, with the same messages.
  */
 export const deltasEnv = {
-  /** table.column,...: upserts of `table` only reach PDVs of the loja in `column`; `none` turns it off. */
-  ROW_FILTERS: z
-    .string()
-    .optional()
-    .transform((raw, context) => {
-      const result = parseRowFilters(raw);
-      if (result.ok) return result.value;
-      context.addIssue({ code: 'custom', message: result.message, input: raw });
-      return z.NEVER;
-    }),
+  /**
+   * The JSON file that declares the served tables, their columns and row filters (declaration/); read and
+   * validated at start. Unset: the sample schema's declaration, common/served-tables.sample.json.
+   */
+  SERVED_TABLES_FILE: parsedVariable(parseServedTablesVariable),
   /** Upper bound of GET /v1/changes `wait`; below the request timeout and the load balancer's idle timeout. */
   CHANGES_MAX_WAIT_MS: envInt(0, 60_000).default(25_000),
-  /** How often one query checks for new changes while at least one request is waiting for them. */
+  /** How often one query (per replica, for every table) checks for new changes while requests wait or read. */
   CHANGES_POLL_INTERVAL_MS: envInt(20, 5_000).default(150),
+  /** Long polls one replica holds at once (GET /v1/changes with `wait`); beyond it, 503 with Retry-After. */
+  LONG_POLLS_MAX: envInt(1, 10_000_000).default(20_000),
+  /** Snapshot pages one replica reads at once (GET /v1/snapshot); beyond it, 503 with Retry-After. */
+  SNAPSHOTS_MAX_CONCURRENT: envInt(1, 10_000).default(8),
+  /** Memory for the pages read once and served to many PDVs (live/shared-pages.ts). */
+  SHARED_PAGES_MAX_MB: envInt(1, 4_096).default(64),
+  /** How long such a page is kept; its window never changes, so this only bounds memory. */
+  SHARED_PAGES_MAX_AGE_MS: envInt(1_000, 3_600_000).default(60_000),
   /** PostgreSQL only: how often the change-log retention runs (SQL Server cleans up itself); 0 turns it off. */
   CHANGE_RETENTION_CLEANUP_INTERVAL_MS: envInt(0, 7 * 86_400_000).default(3_600_000),
   /** How long the served-table list (keys, column types, order) is reused before the catalog is read again. */
   TABLE_REGISTRY_TTL_MS: envInt(0, 600_000).default(10_000),
+  /** How long the Sync-Token keys (sync_token_key) are reused before they are read again: how soon every replica signs with a rotated key. */
+  SYNC_TOKEN_KEYS_TTL_MS: envInt(0, 3_600_000).default(60_000),
+  /**
+   * Serve pull-services older than the Sync-Token (pull contract 1, no Sync-Contract header) as before: deltas
+   * without a proof of initial data. On during a rollout, so that old and new daemons meet one central-api; turn
+   * it off once every PDV runs a release that sends Sync-Contract: 2.
+   */
+  PULL_CONTRACT_V1: envBool().default(true),
 };
 
 export const deltasEnvSchema = z.object(deltasEnv);

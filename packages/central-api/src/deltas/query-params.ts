@@ -1,5 +1,6 @@
-import { InvalidPullRequestError } from './delta-errors.js';
-import { isIdentifier } from './sql-identifiers.js';
+import { InvalidPullRequestError } from './invalid-pull-request-error.js';
+import { MAX_WAIT_TABLES } from '@goldpdv/core';
+import { isServedName } from './served-names.js';
 
 /** Query parameters of GET /v1/changes and /v1/snapshot, each refused with a message naming it. */
 
@@ -17,7 +18,7 @@ function single(query: URLSearchParams, name: string): string | undefined {
 export function tableParam(query: URLSearchParams): string {
   const value = single(query, 'table');
   if (value === undefined) throw new InvalidPullRequestError('table', 'table is required (GET /v1/tables lists them)');
-  if (!isIdentifier(value)) throw new InvalidPullRequestError('table', 'table must be a lowercase table name');
+  if (!isServedName(value)) throw new InvalidPullRequestError('table', 'table must be a lowercase table name');
   return value;
 }
 
@@ -48,4 +49,22 @@ export const limitParam = (query: URLSearchParams): number => integerParam(query
 /** Milliseconds; a value above the server's maximum is lowered to it, since the client only asks "up to". */
 export function waitParam(query: URLSearchParams, maxWaitMs: number): number {
   return Math.min(integerParam(query, 'wait', 0, 999_999_999, 0), maxWaitMs);
+}
+
+/** `tables` of GET /v1/changes/wait: <table>:<since>,... (each table once, at most MAX_WAIT_TABLES). */
+export function waitTablesParam(query: URLSearchParams): { table: string; since: bigint }[] {
+  const value = single(query, 'tables');
+  if (value === undefined) throw new InvalidPullRequestError('tables', 'tables is required: <table>:<since>,... for each table to wait on');
+  const entries = value.split(',');
+  if (entries.length > MAX_WAIT_TABLES) throw new InvalidPullRequestError('tables', `tables may name at most ${MAX_WAIT_TABLES} tables`);
+  const seen = new Set<string>();
+  return entries.map((entry) => {
+    const match = /^([^:]+):(\d{1,19})$/.exec(entry);
+    if (!match || !isServedName(match[1]!) || BigInt(match[2]!) > MAX_BIGINT) {
+      throw new InvalidPullRequestError('tables', 'tables must be <table>:<since>,... with lowercase table names and version numbers');
+    }
+    if (seen.has(match[1]!)) throw new InvalidPullRequestError('tables', `tables names ${match[1]} twice`);
+    seen.add(match[1]!);
+    return { table: match[1]!, since: BigInt(match[2]!) };
+  });
 }

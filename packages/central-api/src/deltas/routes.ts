@@ -1,10 +1,11 @@
-import type { IncomingMessage } from 'node:http';
-import type { TablesResponse } from '@goldpdv/core';
+import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
+import { SYNC_CONTRACT_HEADER, type TablesResponse } from '@goldpdv/core';
 import type { Authenticator } from '../auth.js';
+import type { ConcurrencyCap } from '../limits/concurrency-cap.js';
 import type { Route, RouteRequest, RouteResponse } from '../http/route.js';
 import type { ChangesService } from './changes-service.js';
 import { toHttpProblem } from './pull-problems.js';
-import { cursorParam, limitParam, sinceParam, tableParam, waitParam } from './query-params.js';
+import { cursorParam, limitParam, sinceParam, tableParam, waitParam, waitTablesParam } from './query-params.js';
 import type { SnapshotService } from './snapshot-service.js';
 import type { TableRegistry } from './table-registry.js';
 
@@ -14,6 +15,8 @@ export interface PullRouteDeps {
   changes: ChangesService;
   snapshot: SnapshotService;
   maxWaitMs: number;
+  /** Per-replica bounds on long polls and snapshot pages served at once (503 beyond). */
+  caps?: { longPolls: ConcurrencyCap; snapshots: ConcurrencyCap };
   onChangesServed?: (rows: number) => void;
 }
 
@@ -28,6 +31,30 @@ function disconnectSignal(raw: IncomingMessage): { signal: AbortSignal; dispose(
   return { signal: controller.signal, dispose: () => socket.off('close', onClose) };
 }
 
+/** The Sync-Token request header (sync-token.ts): the client's proof that it loaded the table's initial data. */
+export const SYNC_TOKEN_HEADER = 'sync-token';
+
+/** The client's pull contract version: the Sync-Contract header, 1 when it is absent (daemons before it). */
+function contractOf(headers: IncomingHttpHeaders): number {
+  const value = Number(headers[SYNC_CONTRACT_HEADER]);
+  return Number.isInteger(value) && value >= 1 ? value : 1;
+}
+
+function syncTokenOf(headers: IncomingHttpHeaders): string | null {
+  const value = headers[SYNC_TOKEN_HEADER];
+  return typeof value === 'string' && value !== '' ? value : null;
+}
+
+/**
+ * Response headers of a pull page: the incarnation of the database that served it (db/incarnation.ts), which
+ * the client keeps with its checkpoint, and the Sync-Token to keep, when the page hands one.
+ */
+function pageHeaders(answer: { syncToken: string | null; incarnation: string }): Record<string, string> {
+  const headers: Record<string, string> = { 'Sync-Incarnation': answer.incarnation };
+  if (answer.syncToken !== null) headers['Sync-Token'] = answer.syncToken;
+  return headers;
+}
+
 /** Authenticates, runs the handler, and turns the pull services' refusals into problem+json. */
 const guarded = (auth: Authenticator, handle: (request: RouteRequest, lojaId: number) => Promise<RouteResponse>) =>
   async (request: RouteRequest): Promise<RouteResponse> => {
@@ -39,7 +66,7 @@ const guarded = (auth: Authenticator, handle: (request: RouteRequest, lojaId: nu
     }
   };
 
-/** GET /v1/tables, /v1/changes and /v1/snapshot: the pull side of the sync contract. */
+/** GET /v1/tables, /v1/changes, /v1/changes/wait and /v1/snapshot: the pull side of the sync contract. */
 export function pullRoutes(deps: PullRouteDeps): Route[] {
   return [
     {
@@ -61,8 +88,25 @@ export function pullRoutes(deps: PullRouteDeps): Route[] {
         const params = { table: tableParam(query), since: sinceParam(query), cursor: cursorParam(query), limit: limitParam(query), waitMs: waitParam(query, deps.maxWaitMs) };
         const disconnect = disconnectSignal(request.raw);
         try {
-          const body = await deps.changes.readChanges({ ...params, lojaId, signal: disconnect.signal });
-          deps.onChangesServed?.(body.changes.length);
+          const read = () => deps.changes.readChanges({ ...params, lojaId, syncToken: syncTokenOf(request.headers), contract: contractOf(request.headers), signal: disconnect.signal });
+          const answer = params.waitMs > 0 && deps.caps ? await deps.caps.longPolls.run(read) : await read();
+          deps.onChangesServed?.(answer.page.changes.length);
+          return { status: 200, body: answer.page, headers: pageHeaders(answer) };
+        } finally {
+          disconnect.dispose();
+        }
+      }),
+    },
+    {
+      method: 'GET',
+      path: '/v1/changes/wait',
+      handle: guarded(deps.auth, async (request, lojaId) => {
+        const query = request.query;
+        const params = { tables: waitTablesParam(query), waitMs: waitParam(query, deps.maxWaitMs) };
+        const disconnect = disconnectSignal(request.raw);
+        try {
+          const wait = () => deps.changes.waitForAny({ ...params, lojaId, signal: disconnect.signal });
+          const body = params.waitMs > 0 && deps.caps ? await deps.caps.longPolls.run(wait) : await wait();
           return { status: 200, body };
         } finally {
           disconnect.dispose();
@@ -75,7 +119,9 @@ export function pullRoutes(deps: PullRouteDeps): Route[] {
       handle: guarded(deps.auth, async (request, lojaId) => {
         const query = request.query;
         const params = { table: tableParam(query), cursor: cursorParam(query), limit: limitParam(query) };
-        return { status: 200, body: await deps.snapshot.readSnapshot({ ...params, lojaId }) };
+        const read = () => deps.snapshot.readSnapshot({ ...params, lojaId });
+        const answer = deps.caps ? await deps.caps.snapshots.run(read) : await read();
+        return { status: 200, body: answer.page, headers: pageHeaders(answer) };
       }),
     },
   ];

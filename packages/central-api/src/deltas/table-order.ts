@@ -4,7 +4,7 @@
  * foreign keys between served tables; among tables free to go next, the sample catalog's documented order
  * decides, then the name, so the order is the same on every replica and every call.
  */
-export const PREFERRED_ORDER: readonly string[] = ['categoria', 'loja', 'forma_pagamento', 'operador', 'cliente', 'produto', 'preco_loja'];
+export const PREFERRED_ORDER: readonly string[] = ['categoria', 'loja', 'forma_pagamento', 'operador', 'cliente', 'produto', 'preco_loja', 'estoque'];
 
 export interface OrderResult {
   ordered: string[];

@@ -1,42 +1,71 @@
 import type { Database } from '@goldpdv/core';
 import type { CentralLogger } from '../logger.js';
-import type { DeltaDialect } from './delta-dialect.js';
-import type { RowFilter } from './row-filters.js';
-import type { Catalog, ServedColumn, ServedTable } from './served-table.js';
-import { isIdentifier } from './sql-identifiers.js';
-import { orderByDependencies } from './table-order.js';
+import type { DeltaStore } from './db/delta-store.js';
+import type { ServedTablesDeclaration } from './declaration/served-tables-declaration.js';
+import type { PausedTable, ServedTable } from './served-table.js';
+import { checkServedTables, type ServedTablesCheck } from './served-tables-check.js';
+import { TablePausedError } from './table-paused-error.js';
+import { UnknownTableError } from './unknown-table-error.js';
 
 /**
- * Which tables are served, with their keys, column types, filters and dependency order. Everything is read
- * from the database catalog, and only cached for a short time: replicas share nothing but the database, and a
- * table whose tracking is turned on or off must show up (or go) without a restart.
+ * Which of the declared tables (SERVED_TABLES_FILE) are served now, with their keys, column types, filters and
+ * dependency order, and which are paused and why. The catalog is read again after a short time: replicas share
+ * nothing but the database, and a table whose tracking is turned on or off, or whose declared column is dropped,
+ * must show up, or pause, without a restart.
  */
 export interface TableRegistry {
   /** Served tables, parents first. */
   list(): Promise<ServedTable[]>;
-  get(name: string): Promise<ServedTable | undefined>;
+  /** The served table, or the paused one with its reason, or undefined when nothing of that name is declared. */
+  get(name: string): Promise<ServedTable | PausedTable | undefined>;
 }
 
 export interface TableRegistryOptions {
   db: Database;
-  dialect: DeltaDialect;
-  filters: readonly RowFilter[];
+  store: DeltaStore;
+  declaration: ServedTablesDeclaration;
   ttlMs: number;
   logger: CentralLogger;
 }
 
-export function createTableRegistry(options: TableRegistryOptions): TableRegistry {
-  let cached: { tables: ServedTable[]; expiresAt: number } | undefined;
-  let loading: Promise<ServedTable[]> | undefined;
+export const isPaused = (table: ServedTable | PausedTable): table is PausedTable => 'reason' in table;
 
-  const load = (): Promise<ServedTable[]> => {
-    if (cached && cached.expiresAt > Date.now()) return Promise.resolve(cached.tables);
+/** Reads the catalog and checks the declaration against it (also what `doctor` reports). */
+export async function readServedTables(db: Database, store: DeltaStore, declaration: ServedTablesDeclaration): Promise<ServedTablesCheck> {
+  const catalog = await store.readCatalog(db, declaration.tables.map((table) => table.source));
+  return checkServedTables(declaration, catalog, { dialect: db.dialect, describeColumn: (column) => store.describeColumn(column) });
+}
+
+export function createTableRegistry(options: TableRegistryOptions): TableRegistry {
+  let cached: { check: ServedTablesCheck; expiresAt: number } | undefined;
+  let loading: Promise<ServedTablesCheck> | undefined;
+  // A problem is logged when it appears, not on every refresh of a table that stays paused.
+  let reported = new Set<string>();
+
+  const report = (check: ServedTablesCheck): void => {
+    const now = new Set<string>();
+    for (const { table, source, problem } of check.problems) {
+      const line = JSON.stringify([table, problem]);
+      now.add(line);
+      if (!reported.has(line)) options.logger.error({ table, source, problem, file: options.declaration.file }, `declared table ${table} is not served: ${problem}`);
+    }
+    for (const line of reported) {
+      const [table] = JSON.parse(line) as [string];
+      if (!now.has(line) && check.served.some((served) => served.name === table)) options.logger.info({ table }, `declared table ${table} is served again`);
+    }
+    if (check.cyclic.length > 0 && !cached) options.logger.warn({ tables: check.cyclic }, 'foreign keys form a cycle; these tables come last');
+    reported = now;
+  };
+
+  const load = (): Promise<ServedTablesCheck> => {
+    if (cached && cached.expiresAt > Date.now()) return Promise.resolve(cached.check);
     // Concurrent requests share one catalog read; a failed read is not cached.
     loading ??= (async () => {
       try {
-        const tables = buildServedTables(await options.dialect.readCatalog(options.db), options);
-        cached = { tables, expiresAt: Date.now() + options.ttlMs };
-        return tables;
+        const check = await readServedTables(options.db, options.store, options.declaration);
+        report(check);
+        cached = { check, expiresAt: Date.now() + options.ttlMs };
+        return check;
       } finally {
         loading = undefined;
       }
@@ -45,55 +74,18 @@ export function createTableRegistry(options: TableRegistryOptions): TableRegistr
   };
 
   return {
-    list: load,
+    list: async () => (await load()).served,
     async get(name) {
-      return (await load()).find((table) => table.name === name);
+      const check = await load();
+      return check.served.find((table) => table.name === name) ?? check.paused.find((table) => table.name === name);
     },
   };
 }
 
-/**
- * A table is left out, loudly, when it cannot be served exactly: a name that is not a plain identifier, a
- * column type with no exact wire form, or a configured filter column it does not have. Serving such a table
- * unfiltered would hand one loja's rows to every other loja, so failing closed is the only safe choice.
- */
-export function buildServedTables(catalog: Catalog, options: Pick<TableRegistryOptions, 'dialect' | 'filters' | 'logger'>): ServedTable[] {
-  const served = new Map<string, ServedTable>();
-  for (const { name, keyColumns } of catalog.tables) {
-    const skip = (reason: string): void => options.logger.error({ table: name, reason }, 'table is tracked but not served');
-    const catalogColumns = catalog.columns.filter((column) => column.table === name);
-    if (!isIdentifier(name)) { skip('its name is not a plain lowercase identifier'); continue; }
-    const odd = catalogColumns.find((column) => !isIdentifier(column.name));
-    if (odd) { skip(`column ${JSON.stringify(odd.name)} is not a plain lowercase identifier`); continue; }
-    const columns: ServedColumn[] = [];
-    for (const column of catalogColumns) {
-      const described = options.dialect.describeColumn(column);
-      if (described === null) { skip(`column ${column.name} has type ${column.dataType}, which cannot travel exactly`); break; }
-      columns.push(described);
-    }
-    if (columns.length !== catalogColumns.length) continue;
-    const keys = keyColumns.map((key) => columns.find((column) => column.name === key));
-    if (keyColumns.length === 0 || keys.some((key) => key === undefined || key.type === 'binary')) {
-      skip('its key columns are missing or binary'); continue;
-    }
-    const filterColumn = options.filters.find((filter) => filter.table === name)?.column;
-    if (filterColumn !== undefined && !columns.some((column) => column.name === filterColumn)) {
-      skip(`ROW_FILTERS names ${name}.${filterColumn}, which does not exist`); continue;
-    }
-    served.set(name, {
-      name,
-      keyColumns: [...keyColumns],
-      keys: keys as ServedColumn[],
-      columns,
-      filter: filterColumn === undefined ? null : { column: filterColumn, inKey: keyColumns.includes(filterColumn) },
-    });
-  }
-  for (const filter of options.filters) {
-    if (!catalog.tables.some((table) => table.name === filter.table)) {
-      options.logger.warn({ table: filter.table }, 'ROW_FILTERS names a table that is not tracked');
-    }
-  }
-  const order = orderByDependencies([...served.keys()], catalog.foreignKeys);
-  if (order.cyclic.length > 0) options.logger.warn({ tables: order.cyclic }, 'foreign keys form a cycle; these tables come last');
-  return order.ordered.map((name) => served.get(name)!);
+/** The served table of that name; a paused one is refused with its reason (409), an unknown one with 404. */
+export async function servedTableNamed(registry: TableRegistry, name: string): Promise<ServedTable> {
+  const table = await registry.get(name);
+  if (table === undefined) throw new UnknownTableError(name);
+  if (isPaused(table)) throw new TablePausedError(table.name, table.reason);
+  return table;
 }

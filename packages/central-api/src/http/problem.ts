@@ -1,4 +1,4 @@
-import type { ProblemDetails } from '@goldpdv/core';
+import { SyncError, type ProblemDetails } from '@goldpdv/core';
 
 /**
  * Problem types (RFC 9457 `type`), one per way a request can fail. They are URNs rather than URLs so that no
@@ -15,6 +15,7 @@ export const PROBLEM_TYPES = {
   rejected: 'urn:goldpdv:problem:event-rejected',
   retry: 'urn:goldpdv:problem:retry-later',
   unavailable: 'urn:goldpdv:problem:unavailable',
+  rateLimited: 'urn:goldpdv:problem:rate-limited',
   internal: 'urn:goldpdv:problem:internal',
 } as const;
 
@@ -27,11 +28,19 @@ export interface HttpProblemOptions {
   cause?: unknown;
 }
 
+/** What a status says the client may do: fix its request (4xx), retry (503, 429), or nothing (other 5xx). */
+function kindOf(status: number): SyncError['kind'] {
+  if (status === 503 || status === 429) return 'transient';
+  return status < 500 ? 'contract' : 'permanent';
+}
+
 /**
  * An answer that is an error on purpose. Handlers throw it; the server turns it into an
  * application/problem+json response. Anything else that reaches the server is a fault and is logged.
+ * Like core's typed errors it says what may be done next, here read off its status.
  */
-export class HttpProblem extends Error {
+export class HttpProblem extends SyncError {
+  readonly kind: SyncError['kind'];
   readonly status: number;
   readonly type: string;
   readonly title: string;
@@ -41,8 +50,8 @@ export class HttpProblem extends Error {
   readonly extensions: Record<string, unknown>;
 
   constructor(status: number, type: string, title: string, options: HttpProblemOptions = {}) {
-    super(options.detail ?? title, options.cause === undefined ? undefined : { cause: options.cause });
-    this.name = 'HttpProblem';
+    super(options.detail ?? title, { cause: options.cause, context: { status, type, field: options.field } });
+    this.kind = kindOf(status);
     this.status = status;
     this.type = type;
     this.title = title;

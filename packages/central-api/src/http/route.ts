@@ -1,4 +1,5 @@
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
+import { PermanentError } from '@goldpdv/core';
 import type { CentralLogger } from '../logger.js';
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
@@ -63,7 +64,7 @@ export class RouteTable {
     const seen = new Set<string>();
     for (const { route } of this.compiled) {
       const key = `${route.method} ${route.path}`;
-      if (seen.has(key)) throw new Error(`route declared twice: ${key}`);
+      if (seen.has(key)) throw new PermanentError(`route declared twice: ${key}`, { context: { route: key } });
       seen.add(key);
     }
   }

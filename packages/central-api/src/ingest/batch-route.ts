@@ -2,7 +2,7 @@ import { eventBatchRequestSchema, type EventItemResult } from '@goldpdv/core';
 import type { AppContext } from '../app-context.js';
 import { badRequest } from '../http/problem.js';
 import type { Route } from '../http/route.js';
-import { ingestEvents } from './ingest-events.js';
+import { ingestEvents, type IngestSettings } from './ingest-events.js';
 import { validateEvent, type ValidEvent } from './validate-event.js';
 
 /** `events[3].eventId`: the JSON path of a field of the item at `index`. */
@@ -15,8 +15,7 @@ export function batchFieldPath(index: number, path: readonly PropertyKey[]): str
  * judged alone, so one bad event never holds back its neighbours. The answer is 200 with one result per item,
  * in input order, even when every item was rejected.
  */
-export function batchEventsRoute(context: AppContext): Route {
-  const settings = { handlers: context.config.EVENT_HANDLERS, lockTimeoutMs: context.config.INGEST_LOCK_TIMEOUT_MS };
+export function batchEventsRoute(context: AppContext, settings: IngestSettings): Route {
   return {
     method: 'POST',
     path: '/v1/events',

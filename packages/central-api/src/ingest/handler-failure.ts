@@ -1,4 +1,4 @@
-import { classifyError, type DialectName } from '@goldpdv/core';
+import { classifyError, driverErrorFacts, isLockTimeout } from '@goldpdv/core';
 
 /**
  * What a handler's error means for its event:
@@ -10,11 +10,11 @@ import { classifyError, type DialectName } from '@goldpdv/core';
  */
 export type HandlerFailureKind = 'rejected' | 'locked' | 'transient' | 'fault';
 
-// SQLSTATE classes that describe the data: 22 data exception, 23 integrity constraint, P0 PL/pgSQL RAISE.
+// PostgreSQL SQLSTATE classes that describe the data: 22 data exception, 23 integrity constraint, P0 PL/pgSQL RAISE.
 const POSTGRES_REJECTED_CLASSES = ['22', '23', 'P0'];
-const POSTGRES_LOCK_TIMEOUT = '55P03';
 
-// User errors (THROW/RAISERROR use 50000 and up) and errors caused by the values passed in.
+// SQL Server user errors (THROW/RAISERROR use 50000 and up) and errors caused by the values passed in.
+const MSSQL_FIRST_USER_ERROR = 50_000;
 const MSSQL_REJECTED_NUMBERS = new Set([
   515, // NULL into a NOT NULL column
   547, // FOREIGN KEY / CHECK constraint
@@ -22,43 +22,15 @@ const MSSQL_REJECTED_NUMBERS = new Set([
   241, 242, 245, 8114, 8115, 8152, 8169, 2628, 9829, // conversion, overflow, truncation
   13608, 13609, // JSON path / JSON text not properly formatted
 ]);
-const MSSQL_LOCK_TIMEOUT = 1222;
 
-interface DriverError {
-  code?: unknown;
-  number?: unknown;
-  originalError?: unknown;
-  cause?: unknown;
-}
-
-export function classifyHandlerFailure(dialect: DialectName, error: unknown): HandlerFailureKind {
-  const { code, number } = sqlErrorCode(error);
-  if (dialect === 'postgres') {
-    if (code === POSTGRES_LOCK_TIMEOUT) return 'locked';
-    if (classifyError(error).transient) return 'transient';
-    return code !== undefined && POSTGRES_REJECTED_CLASSES.includes(code.slice(0, 2)) ? 'rejected' : 'fault';
-  }
-  if (number === MSSQL_LOCK_TIMEOUT) return 'locked';
+/** Reads the driver's SQLSTATE (pg, PGlite) or error number (tedious) through its wrappers, with core's walker. */
+export function classifyHandlerFailure(error: unknown): HandlerFailureKind {
+  if (isLockTimeout(error)) return 'locked';
   if (classifyError(error).transient) return 'transient';
-  return number !== undefined && (number >= 50_000 || MSSQL_REJECTED_NUMBERS.has(number)) ? 'rejected' : 'fault';
-}
-
-/** True when the error is a lock wait that ran out (lock_timeout / LOCK_TIMEOUT). */
-export function isLockTimeout(dialect: DialectName, error: unknown): boolean {
-  const { code, number } = sqlErrorCode(error);
-  return dialect === 'postgres' ? code === POSTGRES_LOCK_TIMEOUT : number === MSSQL_LOCK_TIMEOUT;
-}
-
-/** The SQLSTATE (pg, PGlite) or error number (tedious) of a driver error, looking through its wrappers. */
-function sqlErrorCode(error: unknown): { code?: string; number?: number } {
-  let current: unknown = error;
-  for (let depth = 0; depth < 5 && current !== null && typeof current === 'object'; depth += 1) {
-    const shape = current as DriverError;
-    if (typeof shape.number === 'number') return { number: shape.number };
-    if (typeof shape.code === 'string' && /^[0-9A-Z]{5}$/.test(shape.code)) return { code: shape.code };
-    current = shape.originalError ?? shape.cause;
-  }
-  return {};
+  const { sqlState, number } = driverErrorFacts(error);
+  if (sqlState !== null) return POSTGRES_REJECTED_CLASSES.includes(sqlState.slice(0, 2)) ? 'rejected' : 'fault';
+  if (number !== null) return number >= MSSQL_FIRST_USER_ERROR || MSSQL_REJECTED_NUMBERS.has(number) ? 'rejected' : 'fault';
+  return 'fault';
 }
 
 /** The database's own message, first line only: it names the field or constraint, which is what a person needs. */

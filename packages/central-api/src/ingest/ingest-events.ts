@@ -2,12 +2,16 @@ import type { Database, EventItemResult } from '@goldpdv/core';
 import type { PdvIdentity } from '../auth.js';
 import type { EventHandlerMap } from './event-handlers.js';
 import { classifyHandlerFailure, handlerErrorMessage } from './handler-failure.js';
-import { INBOX_DIALECTS } from './inbox-dialect.js';
+import type { InboxStore } from './inbox-store.js';
 import { handlerRejectedOutcome, lockedOutcome, repeatOutcome, type ItemOutcome } from './item-outcome.js';
-import { storeEvents, UnisolatedHandlerFailure } from './store-events.js';
+import { storeEvents } from './store-events.js';
+import { UnisolatedHandlerFailure } from './unisolated-handler-failure.js';
 import type { ValidEvent } from './validate-event.js';
 
+/** What both ingest routes store with. */
 export interface IngestSettings {
+  /** The inbox store of the database's dialect, chosen when the server starts. */
+  inbox: InboxStore;
   handlers: EventHandlerMap;
   lockTimeoutMs: number;
 }
@@ -26,14 +30,12 @@ export async function ingestEvents(db: Database, pdv: PdvIdentity, events: reado
   for (;;) {
     const pending = [...firsts.values()].filter((event) => !excluded.has(event.key));
     try {
-      outcomes = await db.transaction((tx) =>
-        storeEvents({ tx, dialect: db.dialect, sql: INBOX_DIALECTS[db.dialect], pdv, handlers: settings.handlers, lockTimeoutMs: settings.lockTimeoutMs }, pending),
-      );
+      outcomes = await db.transaction((tx) => storeEvents({ tx, pdv, ...settings }, pending));
       break;
     } catch (error) {
       // Bounded: each pass excludes one more event.
       if (!(error instanceof UnisolatedHandlerFailure)) throw error;
-      const kind = classifyHandlerFailure(db.dialect, error.failure);
+      const kind = classifyHandlerFailure(error.failure);
       if (kind !== 'rejected' && kind !== 'locked') throw error.failure;
       excluded.set(error.event.key, kind === 'locked' ? lockedOutcome() : handlerRejectedOutcome(handlerErrorMessage(error.failure)));
     }

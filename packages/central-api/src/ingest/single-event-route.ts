@@ -1,7 +1,7 @@
 import type { AppContext } from '../app-context.js';
 import { badRequest, HttpProblem, PROBLEM_TYPES } from '../http/problem.js';
 import type { Route, RouteResponse } from '../http/route.js';
-import { ingestEvents } from './ingest-events.js';
+import { ingestEvents, type IngestSettings } from './ingest-events.js';
 import { validateEvent } from './validate-event.js';
 
 /** Where each envelope field comes from in the one-event form, to name it in errors. */
@@ -17,11 +17,10 @@ const header = (value: string | string[] | undefined): string | undefined => (Ar
 
 /**
  * POST /v1/events/{eventId}: one event, for clients that push one request per event (existing VPS APIs).
- * The body is the payload itself (JSON); the envelope travels in headers. 201 applied, 200 replay of the
- * stored result, 422 conflict or rejected, 409 retry, 400 invalid.
+ * The body is the payload itself (the JSON text of an object); the envelope travels in headers. 201 applied,
+ * 200 replay of the stored result, 422 conflict or rejected, 409 retry, 400 invalid.
  */
-export function singleEventRoute(context: AppContext): Route {
-  const settings = { handlers: context.config.EVENT_HANDLERS, lockTimeoutMs: context.config.INGEST_LOCK_TIMEOUT_MS };
+export function singleEventRoute(context: AppContext, settings: IngestSettings): Route {
   return {
     method: 'POST',
     path: '/v1/events/{eventId}',
@@ -35,8 +34,8 @@ export function singleEventRoute(context: AppContext): Route {
       if (idempotencyKey.trim().toLowerCase() !== eventId.toLowerCase()) {
         throw badRequest('the Idempotency-Key header must equal the eventId of the path', 'Idempotency-Key');
       }
+      // The envelope check decides whether the body is the JSON text of an object, as for a batch item.
       const payload = await request.readText();
-      await request.readJson();
       const envelope = {
         eventId,
         type: header(request.headers['x-event-type']),

@@ -48,7 +48,7 @@ export async function startHarness(backend: Backend, env: Record<string, string>
       },
     });
     logger = createLogger('central-api', { level: 'debug', dir: null, fileMaxSize: '10m', fileFrequency: 'daily', fileCount: 1, pretty: false }, { destination });
-    const config = parseEnv(centralEnvSchema, { HTTP_HOST: '127.0.0.1', HTTP_PORT: '0', ...env }, CENTRAL_SECRET_VARIABLES);
+    const config = parseEnv(centralEnvSchema, { HTTP_HOST: '127.0.0.1', HTTP_PORT: '0', ADMIN_PORT: '0', ...env }, CENTRAL_SECRET_VARIABLES);
     const api = await startCentralApi(config, db, logger.logger);
     const request = async (path: string, options: RequestOptions = {}): Promise<RawResponse> => {
       const response = await send(api.port, path, options);

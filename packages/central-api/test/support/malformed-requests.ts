@@ -1,6 +1,7 @@
 import { gzipSync } from 'node:zlib';
 import type { RequestOptions } from './http-client.js';
-import { makeEvent } from './events.js';
+import { makeEvent as makeTestEvent, type TestEvent } from './events.js';
+import { mulberry32 } from '../../../../test-support/mulberry32.js';
 
 export interface MalformedRequest {
   name: string;
@@ -8,28 +9,33 @@ export interface MalformedRequest {
   options: RequestOptions;
 }
 
-/** mulberry32: a tiny seeded generator, so that a failing case can be replayed from its name. */
-function generator(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+/** A version-4 UUID drawn from the seeded generator, so that even the event ids of a run can be replayed. */
+function seededUuid(random: () => number): string {
+  const hex = Array.from({ length: 32 }, () => Math.floor(random() * 16).toString(16));
+  hex[12] = '4';
+  hex[16] = '89ab'[Math.floor(random() * 4)]!;
+  const text = hex.join('');
+  return `${text.slice(0, 8)}-${text.slice(8, 12)}-${text.slice(12, 16)}-${text.slice(16, 20)}-${text.slice(20)}`;
 }
 
 const SQL_METACHARACTERS = ["'; DROP TABLE sync_inbox; --", '" OR 1=1 --', '\\x27', '$1', '@p1', "'); EXEC xp_cmdshell('dir'); --", '%', '_', ';', '/* */'];
 const UNICODE_EDGES = ['\ud800', '\udfff', '\u0000', '\ufeff', '\u202e', 'é'.normalize('NFD'), '😀', '\uffff', '\u2028'];
 
+/** Payloads that are strings, as the envelope wants, but not the JSON text of an object. */
+const NOT_OBJECT_PAYLOADS = ['x', '[1]', '"s"', '1', 'null', 'true', '', ' ', '{"a":', '[]', '{}x', "{'a':1}"];
+
+/** The seed a run uses unless TEST_SEED names another; a failure prints it so that the run can be replayed. */
+export const DEFAULT_FUZZ_SEED = 20261130;
+
 /**
  * Requests that are wrong at the HTTP or envelope level (must be answered 4xx) and batches whose every item
  * is wrong (answered 200 with every item rejected). No generated item is valid: each one breaks at least
- * the eventId, the type or the envelope, so that nothing may be stored.
+ * the eventId, the type, the payload or the envelope, so that nothing may be stored. Everything, event ids
+ * included, is drawn from `seed`.
  */
-export function malformedRequests(token: string, count: number, seed = 20261130): MalformedRequest[] {
-  const random = generator(seed);
+export function malformedRequests(token: string, count: number, seed = DEFAULT_FUZZ_SEED): MalformedRequest[] {
+  const random = mulberry32(seed);
+  const makeEvent = (overrides: Partial<TestEvent> = {}): TestEvent => makeTestEvent({ eventId: seededUuid(random), ...overrides });
   const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)]!;
   const randomBytes = (n: number) => Buffer.from(Array.from({ length: n }, () => Math.floor(random() * 256)));
   const json = { 'content-type': 'application/json', authorization: `Bearer ${token}` };
@@ -93,6 +99,12 @@ export function malformedRequests(token: string, count: number, seed = 20261130)
       if (random() < 0.5) delete headers[broken];
       else headers[broken] = pick(broken === 'x-stream-key' ? ['', 'x'.repeat(300)] : ['', 'DROP TABLE', 'x'.repeat(300)]);
       return post('one event, bad header', '{"a":1}', headers, `/v1/events/${id}`);
+    },
+    () => post('items whose payload is not the JSON text of an object', batch(Array.from({ length: 1 + Math.floor(random() * 5) }, () => makeEvent({ payload: pick(NOT_OBJECT_PAYLOADS) })))),
+    () => {
+      const id = makeEvent().eventId;
+      const headers = { ...json, 'idempotency-key': id, 'x-event-type': 'venda.finalizada', 'x-stream-key': 's', 'x-occurred-at': '2026-11-30T10:00:00Z' };
+      return post('one event, payload not an object', pick(NOT_OBJECT_PAYLOADS), headers, `/v1/events/${id}`);
     },
   ];
   return Array.from({ length: count }, (_, i) => {

@@ -23,6 +23,8 @@ export const databaseEnv = {
   DB_REQUEST_TIMEOUT_MS: envInt(100, 3_600_000).default(30_000),
   /** Apply the versioned scripts in common/ at start. Turn off where a DBA applies them by hand. */
   DB_SCHEMA_AUTO_APPLY: envBool().default(true),
+  /** Bound of one schema batch and of the wait for the schema lock: an index build on a large table takes minutes. */
+  DB_SCHEMA_TIMEOUT_MS: envInt(1_000, 86_400_000).default(1_800_000),
 };
 
 export const logEnv = {

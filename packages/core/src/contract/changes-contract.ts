@@ -8,8 +8,25 @@ import { z } from 'zod';
  * - date "2026-11-30", time "10:15:00.1234567", timestamp (datetime2) "2026-11-30T10:15:00.1234567",
  *   timestamptz (datetimeoffset) "2026-11-30T10:15:00.1234567-03:00": strings, never JS Dates;
  * - uuid: lowercase string; bool: true/false; binary: base64 string; text: string; NULL: null.
+ * Edge values that JSON or a naive form would change travel as exact strings, and a local database that cannot
+ * hold one refuses that row with its reason (never a silent change):
+ * - float: a JSON number when finite and not negative zero; otherwise the string "-0", "NaN", "Infinity" or
+ *   "-Infinity" (JSON has no form for them, and JSON.stringify(-0) is "0");
+ * - time: "24:00:00" (with the column's fractional digits, e.g. "24:00:00.000000") is PostgreSQL's end of day
+ *   (23:59:59.9999995 and later round to it); it is sent as it is, never wrapped to "00:00:00";
+ * - date, timestamp, timestamptz: PostgreSQL's "infinity" and "-infinity" are sent as those strings; a date
+ *   before year 1 keeps its era as a " BC" suffix, e.g. "0044-03-15 BC", "0044-03-15T10:00:00.000000 BC",
+ *   "0044-03-15T10:00:00.000000+00:00 BC" (year 1 BC is "0001-... BC", as PostgreSQL writes it).
  * Versions (Change Tracking versions, or transaction ids on PostgreSQL) are decimal strings.
  */
+/**
+ * The pull contract's version, sent by pull-service as the `Sync-Contract` request header. 2 added the Sync-Token
+ * (proof of a table's initial data) and the Sync-Incarnation; a request without the header is contract 1, which
+ * central-api keeps serving while PULL_CONTRACT_V1 is on, so that a fleet can be upgraded store by store.
+ */
+export const SYNC_CONTRACT_VERSION = 2;
+export const SYNC_CONTRACT_HEADER = 'sync-contract';
+
 export const COLUMN_TYPES = ['int', 'bigint', 'decimal', 'float', 'string', 'bool', 'date', 'time', 'timestamp', 'timestamptz', 'uuid', 'binary'] as const;
 export type ColumnType = (typeof COLUMN_TYPES)[number];
 
@@ -30,7 +47,8 @@ export type Change = z.infer<typeof changeSchema>;
 /**
  * GET /v1/changes?table=T&since=V[&cursor=C][&limit=N][&wait=MS]: net changes after version `since` up to the
  * fixed `toVersion`, paged by (version, key). While `hasMore`, ask again with `cursor` (same window); once it
- * is false, `toVersion` is the new checkpoint. Deletes come as keys only (tombstones) and reach every PDV.
+ * is false, `toVersion` is the new checkpoint. Deletes come as keys only (tombstones); they reach every PDV,
+ * except on a table filtered by a column of its key, where the key says which loja's PDVs the row was for.
  */
 export const changesPageSchema = z.object({
   table: z.string(),
@@ -71,6 +89,21 @@ export const resetRequiredSchema = z.object({
   sinceVersion: versionSchema,
 });
 export type ResetRequired = z.infer<typeof resetRequiredSchema>;
+
+/**
+ * HTTP 409 problem body: the table cannot be served as declared right now (a declared column is gone from the
+ * central database, or its type no longer travels exactly). Only this table stops; the client records the reason
+ * in its status and goes on with the others, and asks again later.
+ */
+export const TABLE_PAUSED_TYPE = 'https://goldpdv.dev/problems/table-paused';
+export const tablePausedSchema = z.object({
+  type: z.literal(TABLE_PAUSED_TYPE),
+  title: z.string(),
+  status: z.literal(409),
+  table: z.string(),
+  reason: z.string(),
+});
+export type TablePaused = z.infer<typeof tablePausedSchema>;
 
 /** GET /v1/tables: what the caller may pull, in dependency order (parents first). */
 export const tablesResponseSchema = z.object({
@@ -139,3 +172,18 @@ export function asSnapshotPage(json: unknown): SnapshotPage | null {
   const rows = json.rows;
   return Array.isArray(rows) && rows.every(isRow) ? (json as unknown as SnapshotPage) : null;
 }
+
+/**
+ * GET /v1/changes/wait?tables=<table>:<since>,...&wait=<ms>: one long poll for several tables. It answers as
+ * soon as one of them has changes this PDV may see after its `since` (or must be looked at: reset, paused), with
+ * their names, or after the wait with none. It carries no rows: the PDV then reads each named table's pages. The
+ * incarnation is the central database's now, so that a PDV loaded from another one notices without a read.
+ */
+export const changesWaitSchema = z.object({
+  changed: z.array(z.string()),
+  incarnation: z.string().nullable(),
+});
+export type ChangesWaitAnswer = z.infer<typeof changesWaitSchema>;
+
+/** How many tables one GET /v1/changes/wait may name. */
+export const MAX_WAIT_TABLES = 64;

@@ -15,6 +15,19 @@ export const daemonEnv = {
   START_JITTER_MS: envInt(0, 600_000).default(5_000),
   /** Liveness fails when the loop has not completed a cycle for this long (a hung connection, a stuck await). */
   LOOP_STALL_TIMEOUT_MS: envInt(1_000, 3_600_000).default(300_000),
+  /**
+   * The process ends (exit 70) when the loop has made no progress for this long, so that the restart policy
+   * starts a fresh one: Docker does not restart an unhealthy container. 0 turns it off.
+   */
+  LOOP_STALL_EXIT_MS: envInt(0, 86_400_000).default(600_000),
+};
+
+/** How long the central API may fail before it is a distinct state, in both daemons (CentralAvailability). */
+export const centralAlertEnv = {
+  /** The central API unavailable for longer than this is the distinct state "unreachable-long" (an alert). */
+  CENTRAL_UNREACHABLE_ALERT_MS: envInt(1_000, 604_800_000).default(900_000),
+  /** 401/403 from the central API for longer than this is the distinct state "auth-refused" (an alert). */
+  CENTRAL_AUTH_ALERT_MS: envInt(0, 86_400_000).default(60_000),
 };
 
 export type DaemonEnv = z.infer<z.ZodObject<typeof daemonEnv>>;

@@ -1,4 +1,4 @@
 export { runDaemon, type DaemonContext, type DaemonDefinition, type DaemonWorker, type RunningDaemon } from './run-daemon.js';
-export { daemonEnv, logSettingsFromEnv, secretValuesFromEnv, type DaemonEnv, type LogEnv } from './daemon-env.js';
+export { centralAlertEnv, daemonEnv, logSettingsFromEnv, secretValuesFromEnv, type DaemonEnv, type LogEnv } from './daemon-env.js';
 export { startWorkLoop, type CycleOutcome, type WorkLoop, type WorkLoopOptions } from './work-loop.js';
 export { startProcessLifecycle, type ProcessLifecycle } from './process-lifecycle.js';

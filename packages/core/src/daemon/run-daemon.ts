@@ -8,9 +8,10 @@ import { exitOnConfigError } from '../config/load-config.js';
 import { HealthState, startHealthServer } from '../health/index.js';
 import type { Shutdown } from '../shutdown/index.js';
 import { startProcessLifecycle } from './process-lifecycle.js';
-import { describeDatabase, openDatabase, applySchema, type Database, type SchemaRole } from '../db/index.js';
+import { checkDatabaseAtStart, describeDatabase, openDatabase, applySchema, type Database, type SchemaRole } from '../db/index.js';
 import { daemonEnv, logSettingsFromEnv, secretValuesFromEnv, type DaemonEnv } from './daemon-env.js';
 import { startWorkLoop, type CycleOutcome } from './work-loop.js';
+import { STALLED_EXIT_CODE, startStallWatchdog } from './stall-watchdog.js';
 import { createCycleHistogram, createMetricsRegistry, metricsPayload, type Registry } from '../metrics/index.js';
 
 export interface DaemonContext<Config> {
@@ -85,7 +86,15 @@ export async function runDaemon<Shape extends z.ZodRawShape>(definition: DaemonD
   shutdown.register('health-server', () => server.stop());
 
   logger.info({ database: describeDatabase(databaseSettings), healthPort: server.port }, 'starting');
-  const db = await openDatabase(databaseSettings, definition.service);
+  let db: Database;
+  try {
+    db = await openDatabase(databaseSettings, definition.service);
+  } catch (error) {
+    // pglite:// in an installation without PGlite (a production image) is a setting to fix, not a crash.
+    if (!(error instanceof ConfigError)) throw error;
+    await syncLogger.close();
+    exitOnConfigError(definition.service, error);
+  }
   shutdown.register('database', () => db.close());
 
   let worker: DaemonWorker;
@@ -99,6 +108,14 @@ export async function runDaemon<Shape extends z.ZodRawShape>(definition: DaemonD
   }
   shutdown.register('worker', () => worker.stop?.());
 
+  if (config.LOOP_STALL_EXIT_MS > 0 && config.LOOP_STALL_EXIT_MS <= config.LOOP_STALL_TIMEOUT_MS) {
+    await syncLogger.close();
+    exitOnConfigError(
+      definition.service,
+      new ConfigError('LOOP_STALL_EXIT_MS', `LOOP_STALL_EXIT_MS: expected more than LOOP_STALL_TIMEOUT_MS (${config.LOOP_STALL_TIMEOUT_MS}), or 0; found ${config.LOOP_STALL_EXIT_MS}`),
+    );
+  }
+  let databaseChecked = false;
   let schemaReady = !config.DB_SCHEMA_AUTO_APPLY;
   const loop = startWorkLoop({
     name: definition.service,
@@ -111,15 +128,46 @@ export async function runDaemon<Shape extends z.ZodRawShape>(definition: DaemonD
       await db.query('SELECT 1 AS ok');
     },
     async runCycle(signal) {
-      // Applied inside the loop, not before it: a database that is down at boot is waited for, not fatal.
-      if (!schemaReady) {
-        const result = await applySchema(db, { role: definition.schemaRole, logger });
-        logger.info({ applied: result.applied.length, alreadyApplied: result.alreadyApplied }, 'schema up to date');
-        schemaReady = true;
+      // Both inside the loop, not before it: a database that is down at boot is waited for, not fatal. What no
+      // waiting can fix (no such database, a compatibility level too low) ends the process with exit 2.
+      try {
+        if (!databaseChecked) {
+          const identity = await checkDatabaseAtStart(db, databaseSettings);
+          // Not `level`: a second "level" key in the JSON line would shadow the log level for every reader.
+          logger.info({ database: identity.database, databaseLevel: identity.level }, 'database checked');
+          databaseChecked = true;
+        }
+        if (!schemaReady) {
+          // A migration is progress, not a stall: the loop's heartbeat goes on while it runs.
+          const result = await applySchema(db, { role: definition.schemaRole, logger, timeoutMs: config.DB_SCHEMA_TIMEOUT_MS, onProgress: () => health.beat() });
+          logger.info({ applied: result.applied.length, alreadyApplied: result.alreadyApplied }, 'schema up to date');
+          schemaReady = true;
+        }
+      } catch (error) {
+        if (error instanceof ConfigError) {
+          process.stderr.write(`${definition.service}: invalid configuration: ${error.message}\n`);
+          logger.fatal({ err: error }, 'invalid configuration');
+          // Not awaited: shutdown stops this very loop, which waits for this cycle to end.
+          void shutdown.shutdown('invalid configuration', 2);
+        }
+        throw error;
       }
       return worker.runCycle(signal);
     },
   });
   shutdown.register('loop', () => loop.stop());
+  if (config.LOOP_STALL_EXIT_MS > 0) {
+    const watchdog = startStallWatchdog({
+      health,
+      exitAfterMs: config.LOOP_STALL_EXIT_MS,
+      onStall(silenceMs) {
+        logger.fatal({ silenceMs, boundMs: config.LOOP_STALL_EXIT_MS }, `work loop stalled; exiting with code ${STALLED_EXIT_CODE} so that the restart policy starts a new process`);
+        // No graceful shutdown: it would wait for the very cycle that is stuck. The log line is flushed first.
+        void syncLogger.close().finally(() => process.exit(STALLED_EXIT_CODE));
+        setTimeout(() => process.exit(STALLED_EXIT_CODE), 3_000).unref();
+      },
+    });
+    shutdown.register('stall-watchdog', () => watchdog.stop());
+  }
   return { shutdown, healthPort: server.port };
 }

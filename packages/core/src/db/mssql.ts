@@ -1,4 +1,5 @@
 import sql from 'mssql';
+import { PermanentError } from '../errors/index.js';
 import type { Database, IsolationLevel, QueryResult, Queryable, SqlParams, TransactionOptions } from './types.js';
 import type { MssqlSettings } from './settings.js';
 
@@ -9,7 +10,7 @@ const ISOLATION: Record<IsolationLevel, number> = {
   snapshot: sql.ISOLATION_LEVEL.SNAPSHOT,
 };
 
-export function mssqlConfig(settings: MssqlSettings, applicationName: string): sql.config {
+export function mssqlConfig(settings: MssqlSettings, applicationName: string, idleTimeoutMs = 30_000): sql.config {
   return {
     server: settings.server,
     // With a named instance the SQL Browser service says which port to use; a fixed port would override it.
@@ -19,7 +20,7 @@ export function mssqlConfig(settings: MssqlSettings, applicationName: string): s
     database: settings.database,
     connectionTimeout: settings.connectTimeoutMs,
     requestTimeout: settings.requestTimeoutMs,
-    pool: { max: settings.poolMax, min: 0, idleTimeoutMillis: 30_000 },
+    pool: { max: settings.poolMax, min: 0, idleTimeoutMillis: idleTimeoutMs },
     options: {
       encrypt: settings.encrypt,
       trustServerCertificate: settings.trustServerCertificate,
@@ -32,11 +33,24 @@ export function mssqlConfig(settings: MssqlSettings, applicationName: string): s
 }
 
 /**
+ * Session settings a transaction may change (isolation, LOCK_TIMEOUT, DEADLOCK_PRIORITY, ROWCOUNT, XACT_ABORT),
+ * and the statement that puts them back. mssql does not reset a
+ * connection when it returns to the pool, so a SNAPSHOT isolation level or a LOCK_TIMEOUT set by one transaction
+ * would stay on for every later statement on that connection (and READPAST is refused under SNAPSHOT). Each
+ * transaction that changed one puts it back before it ends. Leaving SNAPSHOT for READ COMMITTED inside a
+ * transaction that started as SNAPSHOT is allowed; only the way into SNAPSHOT is not.
+ * IDENTITY_INSERT counts too: its user turns it off itself (naming the table), but when the server ends the
+ * transaction, that may not get through, and the connection is then closed rather than handed on with it on.
+ */
+const SESSION_SETTING = /\bSET\s+(?:LOCK_TIMEOUT|DEADLOCK_PRIORITY|ROWCOUNT|XACT_ABORT|IDENTITY_INSERT|TRANSACTION\s+ISOLATION\s+LEVEL)\b/i;
+export const RESET_SESSION_SETTINGS = 'SET TRANSACTION ISOLATION LEVEL READ COMMITTED; SET LOCK_TIMEOUT -1; SET DEADLOCK_PRIORITY NORMAL; SET ROWCOUNT 0; SET XACT_ABORT OFF;';
+
+/**
  * SQL Server dialect on mssql (tedious). Parameters are bound as @p1..@pn from the positional array; a value
  * may also be an mssql `Table` (a TVP) for set-based writes.
  */
-export function createMssqlDatabase(settings: MssqlSettings, applicationName = 'goldpdv-sync'): Database {
-  const pool = new sql.ConnectionPool(mssqlConfig(settings, applicationName));
+export function createMssqlDatabase(settings: MssqlSettings, applicationName = 'goldpdv-sync', idleTimeoutMs = 30_000): Database {
+  const pool = new sql.ConnectionPool(mssqlConfig(settings, applicationName, idleTimeoutMs));
   // Errors of idle connections surface here; requests get their own errors, so this must only not crash.
   pool.on('error', () => {});
   let connecting: Promise<sql.ConnectionPool> | undefined;
@@ -59,22 +73,45 @@ export function createMssqlDatabase(settings: MssqlSettings, applicationName = '
   return {
     dialect: 'mssql',
     async query(text, params) {
+      // Outside a transaction nothing would put the setting back before the connection returns to the pool.
+      if (SESSION_SETTING.test(text)) throw new PermanentError('a statement that changes a session setting must run in a transaction, which resets it', { context: { statement: text.slice(0, 200) } });
       return run((await connected()).request(), text, params);
     },
     async transaction<T>(work: (tx: Queryable) => Promise<T>, options: TransactionOptions = {}): Promise<T> {
+      const isolation = options.isolation ?? 'read committed';
       const transaction = new sql.Transaction(await connected());
-      await transaction.begin(ISOLATION[options.isolation ?? 'read committed'] as never);
+      await transaction.begin(ISOLATION[isolation] as never);
+      let changedSession = isolation !== 'read committed';
+      const resetSession = async (): Promise<void> => {
+        if (changedSession) await transaction.request().batch(RESET_SESSION_SETTINGS);
+      };
+      // When the server ends the transaction itself (a deadlock victim, XACT_ABORT, a doomed transaction, which
+      // it rolls back at the end of the batch), mssql hands the connection back to the pool at once, before any
+      // reset could run on it. A connection whose session settings were changed is then closed instead: the
+      // pool's validation drops a closed connection, and the next user gets a fresh one.
+      const physical = (transaction as unknown as { _acquiredConnection?: { close(): void } | null })._acquiredConnection ?? null;
+      transaction.once('rollback', (aborted: boolean) => {
+        if (aborted && changedSession) physical?.close();
+      });
       try {
         const value = await work({
           dialect: 'mssql',
-          query: (text, params) => run(transaction.request(), text, params),
+          query: (text, params) => {
+            changedSession ||= SESSION_SETTING.test(text);
+            return run(transaction.request(), text, params);
+          },
           executeScript: async (text) => {
+            changedSession ||= SESSION_SETTING.test(text);
             await transaction.request().batch(text);
           },
         });
+        await resetSession();
         await transaction.commit();
         return value;
       } catch (error) {
+        // Still open (a statement failed, the transaction did not): put the settings back before the rollback.
+        // Ended by the server: the reset fails (EABORT), and the 'rollback' listener above closed the connection.
+        await resetSession().catch(() => {});
         // XACT_ABORT-style errors may have rolled back already; a failed rollback must not hide the cause.
         await transaction.rollback().catch(() => {});
         throw error;
@@ -83,6 +120,8 @@ export function createMssqlDatabase(settings: MssqlSettings, applicationName = '
     async executeScript(text) {
       await (await connected()).request().batch(text);
     },
+    // One connection that is never closed for being idle while its job runs: its session state must last.
+    dedicated: async ({ requestTimeoutMs }) => createMssqlDatabase({ ...settings, poolMax: 1, requestTimeoutMs }, applicationName, 2 ** 31 - 1),
     close() {
       closing ??= pool.close().then(() => undefined);
       return closing;

@@ -1,4 +1,5 @@
-import { PGlite } from '@electric-sql/pglite';
+import type { PGlite } from '@electric-sql/pglite';
+import { startPglite } from './pglite-start.js';
 import type { Database, QueryResult, Queryable, SqlParams, TransactionOptions } from './types.js';
 import type { PgliteSettings } from './settings.js';
 import { ISOLATION_SQL, KEEP_AS_TEXT_OIDS, PG_OID } from './postgres-types.js';
@@ -12,7 +13,7 @@ const parsers: Record<number, (value: string) => unknown> = Object.fromEntries(
  * connection: PGlite queues concurrent calls, so transactions from different callers run one after another.
  */
 export async function createPgliteDatabase(settings: PgliteSettings): Promise<Database> {
-  const pglite = await PGlite.create(settings.dataDir ?? undefined, { parsers });
+  const pglite = await startPglite(settings.dataDir, { parsers });
   await pglite.exec(`SET TIME ZONE 'UTC'`);
   return wrapPglite(pglite);
 }
@@ -24,7 +25,7 @@ export function wrapPglite(pglite: PGlite): Database {
     return { rows, rowCount: result.affectedRows ?? 0 };
   };
   let closing: Promise<void> | undefined;
-  return {
+  const database: Database = {
     dialect: 'postgres',
     query: (sql, params) => run(pglite, sql, params),
     transaction<T>(work: (tx: Queryable) => Promise<T>, options: TransactionOptions = {}): Promise<T> {
@@ -42,11 +43,14 @@ export function wrapPglite(pglite: PGlite): Database {
     async executeScript(sql) {
       await pglite.exec(sql);
     },
+    // PGlite has a single connection already; the dedicated handle shares it and leaves it open on close.
+    dedicated: async () => ({ ...database, close: async () => {} }),
     close() {
       closing ??= pglite.closed ? Promise.resolve() : pglite.close();
       return closing;
     },
   };
+  return database;
 }
 
 /** node-postgres returns bytea as Buffer; PGlite as Uint8Array. Buffer it is, for both. */

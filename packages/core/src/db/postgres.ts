@@ -10,20 +10,27 @@ const typeParsers = {
   },
 };
 
-/** PostgreSQL server dialect on a node-postgres pool. */
-export function createPostgresDatabase(settings: PostgresSettings, applicationName = 'goldpdv-sync'): Database {
-  const pool = new pg.Pool({
+/** Where and how to connect, as node-postgres takes it: the pool's and any single connection's (LISTEN). */
+export function postgresConnectionOptions(settings: PostgresSettings, applicationName: string) {
+  return {
     connectionString: settings.connectionString,
     host: settings.host,
     port: settings.port,
     user: settings.user,
     password: settings.password,
     database: settings.database,
-    max: settings.poolMax,
     connectionTimeoutMillis: settings.connectTimeoutMs,
     query_timeout: settings.requestTimeoutMs,
-    idleTimeoutMillis: 30_000,
     application_name: applicationName,
+  };
+}
+
+/** PostgreSQL server dialect on a node-postgres pool. */
+export function createPostgresDatabase(settings: PostgresSettings, applicationName = 'goldpdv-sync', idleTimeoutMs = 30_000): Database {
+  const pool = new pg.Pool({
+    ...postgresConnectionOptions(settings, applicationName),
+    max: settings.poolMax,
+    idleTimeoutMillis: idleTimeoutMs,
     options: '-c TimeZone=UTC',
     types: typeParsers,
   });
@@ -78,6 +85,8 @@ export function createPostgresDatabase(settings: PostgresSettings, applicationNa
     async executeScript(sql) {
       await pool.query(sql);
     },
+    // One connection that is never closed for being idle while its job runs: its session state must last.
+    dedicated: async ({ requestTimeoutMs }) => createPostgresDatabase({ ...settings, poolMax: 1, requestTimeoutMs }, applicationName, 0),
     close() {
       closing ??= pool.end();
       return closing;

@@ -19,12 +19,19 @@ export interface SqlScript {
   batches: string[];
   /** The expanded script, directives removed (GO kept), so it can be reviewed or run by hand. */
   text: string;
-  /** sha256 hex of `text`: lets the runner notice a script that changed after it was applied. */
+  /**
+   * sha256 hex of the expanded script with its sqlcmd variables left as written ($(NAME)): lets the runner notice
+   * a script whose text changed after it was applied, while a variable's value (CT_RETENTION_DAYS, a setting
+   * that the process applies on its own) is not a change of the script.
+   */
   checksum: string;
 }
 
 const GO_LINE = /^\s*go\s*(?:--.*)?$/i;
 const SETVAR = /^\s*:setvar\s+([A-Za-z_][\w-]*)(?:\s+(.*?))?\s*$/i;
+// Resolved against the including file's folder. sqlcmd resolves :r against its startup folder instead, so a script
+// that includes a sibling (mssql/pdv/0010) runs by hand only from its own folder; the entry scripts in common/ name
+// paths that mean the same either way.
 const MSSQL_INCLUDE = /^\s*:r\s+(.+?)\s*$/i;
 // Only meaningful to an interactive sqlcmd session; the runner already stops at the first failing batch.
 const ON_ERROR = /^\s*:on\s+error\s+(?:exit|ignore)\s*$/i;
@@ -40,6 +47,8 @@ interface Expansion {
   /** Files being expanded, outermost first, to report include cycles. */
   stack: string[];
   out: string[];
+  /** The same lines with their variables not substituted: what the checksum is taken of. */
+  template: string[];
 }
 
 interface Position {
@@ -56,13 +65,14 @@ export async function loadSqlScript(filePath: string, options: SqlScriptOptions)
     defaults: new Map(),
     stack: [],
     out: [],
+    template: [],
   };
   await expandFile(resolve(filePath), state, undefined);
   const text = state.out.join('\n');
   return {
     batches: options.dialect === 'mssql' ? splitBatches(state.out) : nonBlank([text]),
     text,
-    checksum: createHash('sha256').update(text, 'utf8').digest('hex'),
+    checksum: createHash('sha256').update(state.template.join('\n'), 'utf8').digest('hex'),
   };
 }
 
@@ -101,6 +111,7 @@ async function expandLine(line: string, at: Position, state: Expansion): Promise
     const include = PG_INCLUDE.exec(line);
     if (include) return expandFile(resolve(dirname(at.file), unquote(include[1]!)), state, at);
     state.out.push(line);
+    state.template.push(line);
     return;
   }
   const setvar = SETVAR.exec(line);
@@ -115,6 +126,7 @@ async function expandLine(line: string, at: Position, state: Expansion): Promise
     throw new ConfigError(at.file, `${where(at)}: unsupported sqlcmd command: ${line.trim()}`, { context: { line: at.line } });
   }
   state.out.push(substitute(line, at, state));
+  state.template.push(line);
 }
 
 function setVariable(name: string, rawValue: string | undefined, at: Position, state: Expansion): void {

@@ -34,6 +34,16 @@ export interface TransactionOptions {
 export interface Database extends Queryable {
   /** Runs `work` in one transaction: commit when it resolves, roll back when it throws. */
   transaction<T>(work: (tx: Queryable) => Promise<T>, options?: TransactionOptions): Promise<T>;
+  /**
+   * A Database of its own on one connection, with its own statement timeout, for long jobs that keep state in
+   * their session (the schema runner holds a session lock for its whole run). Close it when done.
+   */
+  dedicated(options: DedicatedOptions): Promise<Database>;
   /** Closes the pool. Safe to call twice. */
   close(): Promise<void>;
+}
+
+export interface DedicatedOptions {
+  /** Bound of one statement on the dedicated connection (a migration batch can take minutes). */
+  requestTimeoutMs: number;
 }

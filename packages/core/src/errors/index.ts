@@ -3,3 +3,4 @@ export { TransientError } from './transient-error.js';
 export { PermanentError } from './permanent-error.js';
 export { ConfigError } from './config-error.js';
 export { ContractError } from './contract-error.js';
+export { CentralUnavailableError } from './central-unavailable-error.js';

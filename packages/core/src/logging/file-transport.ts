@@ -2,6 +2,7 @@ import { createRequire } from 'node:module';
 import pino from 'pino';
 import { ConfigError } from '../errors/index.js';
 import type { LineSink } from './line-fan-out.js';
+import { keepCurrentLinks } from './current-log-links.js';
 import { configuredFileName, pruneEarlierRuns } from './rotated-files.js';
 import type { LogSettings } from './settings.js';
 import type { TextFileTransportOptions } from './text-file-transport.js';
@@ -56,6 +57,9 @@ export function startFileTransport(service: string, settings: LogSettings & { di
     accepting = false;
   });
 
+  // The first files appear with the first lines; the links follow them from then on.
+  const links = keepCurrentLinks(settings.dir, service);
+
   const sink: LineSink = {
     // After close() a late line (a pool error during shutdown) would make the worker emit an error.
     write: (line: string) => (accepting ? transport.write(line) : true),
@@ -68,6 +72,7 @@ export function startFileTransport(service: string, settings: LogSettings & { di
 
   async function close(timeoutMs: number): Promise<void> {
     accepting = false;
+    links.stop();
     if (transport.closed) return;
     // Not events.once: it rejects on 'error', and a worker failing while ending still emits 'close'.
     const closed = new Promise<true>((resolve) => transport.once('close', () => resolve(true)));
@@ -83,6 +88,7 @@ export function startFileTransport(service: string, settings: LogSettings & { di
     });
     const inTime = await Promise.race([closed, deadline]);
     clearTimeout(timer);
+    links.refresh();
     if (!inTime) {
       process.stderr.write(`log files: transport did not close within ${timeoutMs} ms, some lines may be missing\n`);
       // A stuck worker must not keep the process alive past its shutdown deadline.

@@ -9,7 +9,9 @@ function isErrorLike(value: unknown): value is Error & { cause?: unknown; contex
 /**
  * `err` as structured JSON: type, message, stack, every own field (so a SyncError's `context` and
  * `kind` come along), and the `cause` chain as nested objects rather than text glued to the message,
- * so a log query can reach `err.cause.code`.
+ * so a log query can reach `err.cause.code`. One stack per line: the outer error's, which shows the path
+ * through this project's code; the causes keep their type, message and fields, not their stacks (a
+ * database retry wrapped three deep otherwise wrote about 2.6 KB of traces, mostly driver internals).
  */
 export function serializeError(err: unknown): unknown {
   if (!isErrorLike(err)) return err;
@@ -22,6 +24,7 @@ export function serializeError(err: unknown): unknown {
   while (out !== undefined && isErrorLike(raw)) {
     if (out.context === undefined && raw.context !== undefined) out.context = raw.context;
     if (out.cause === undefined && raw.cause !== undefined && !isErrorLike(raw.cause)) out.cause = raw.cause;
+    if (out !== serialized) delete out.stack;
     raw = raw.cause;
     out = typeof out.cause === 'object' && out.cause !== null ? (out.cause as SerializedError) : undefined;
   }

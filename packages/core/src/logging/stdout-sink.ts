@@ -1,5 +1,5 @@
+import { createRequire } from 'node:module';
 import pino from 'pino';
-import { prettyFactory } from 'pino-pretty';
 import type { LineSink } from './line-fan-out.js';
 import { TEXT_FORMAT } from './text-format.js';
 
@@ -14,6 +14,8 @@ export function createStdoutSink(pretty: boolean, destination?: NodeJS.WritableS
 
   // Formatting in this thread rather than in a pino-pretty transport keeps stdout synchronous too.
   // Colours only on a real terminal; a custom destination gets plain text.
+  // Required here, not imported above: pino-pretty adds about 8 MB to every process that logs JSON (the default).
+  const { prettyFactory } = createRequire(import.meta.url)('pino-pretty') as typeof import('pino-pretty');
   const prettify = prettyFactory({ ...TEXT_FORMAT, colorize: destination === undefined && Boolean(process.stdout.isTTY) });
   const prettySink: LineSink = { write: (line: string) => target.write(prettify(line)) };
   if (target.flush) prettySink.flush = target.flush.bind(target);

@@ -1,3 +1,4 @@
+import { walkErrorChain, type ErrorShape } from '../db/driver-error.js';
 import { SyncError } from '../errors/index.js';
 import {
   MSSQL_TRANSIENT_CODES,
@@ -12,16 +13,6 @@ export interface ErrorClassification {
   transient: boolean;
   /** Short machine-friendly reason, e.g. "pg:40P01", "mssql:1205", "net:ECONNRESET", "typed:permanent". */
   reason: string;
-}
-
-interface DriverErrorShape {
-  code?: unknown;
-  number?: unknown;
-  message?: unknown;
-  cause?: unknown;
-  originalError?: unknown;
-  precedingErrors?: unknown;
-  errors?: unknown;
 }
 
 /**
@@ -44,7 +35,7 @@ export function isTransientError(error: unknown): boolean {
   return classifyError(error).transient;
 }
 
-function transientReason(error: DriverErrorShape): string | null {
+function transientReason(error: ErrorShape): string | null {
   const code = typeof error.code === 'string' ? error.code : undefined;
   if (typeof error.number === 'number' && MSSQL_TRANSIENT_NUMBERS.has(error.number)) return `mssql:${error.number}`;
   if (code !== undefined) {
@@ -56,20 +47,4 @@ function transientReason(error: DriverErrorShape): string | null {
   const message = typeof error.message === 'string' ? error.message : '';
   if (POSTGRES_CONNECTION_LOST_MESSAGES.some((known) => message.startsWith(known))) return 'pg:connection-lost';
   return null;
-}
-
-/** Breadth-first over cause / originalError / precedingErrors / AggregateError.errors, bounded against cycles. */
-function* walkErrorChain(root: unknown): Generator<DriverErrorShape> {
-  const queue: unknown[] = [root];
-  const seen = new Set<unknown>();
-  while (queue.length > 0 && seen.size < 32) {
-    const current = queue.shift();
-    if (current === null || typeof current !== 'object' || seen.has(current)) continue;
-    seen.add(current);
-    const shape = current as DriverErrorShape;
-    yield shape;
-    queue.push(shape.cause, shape.originalError);
-    if (Array.isArray(shape.precedingErrors)) queue.push(...shape.precedingErrors);
-    if (Array.isArray(shape.errors)) queue.push(...shape.errors);
-  }
 }

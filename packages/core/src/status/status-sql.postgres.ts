@@ -1,23 +1,35 @@
-/** PostgreSQL statements of the status report; same result columns as status-sql.mssql.ts. */
+/**
+ * PostgreSQL statements of the status report; same result columns as status-sql.mssql.ts. They read the
+ * status views of the PDV schema (common/postgres/pdv/0008_status_views.sql), never the daemons' own tables.
+ */
 
-export const syncTableCount = `SELECT COUNT(*) AS n FROM information_schema.tables
-WHERE table_schema = current_schema() AND table_name IN ('sync_checkpoint', 'sync_rejected_row', 'sync_outbox', 'sync_dead_letter')`;
+export const statusViewCount = `SELECT COUNT(*) AS n FROM information_schema.views
+WHERE table_schema = current_schema()
+  AND table_name IN ('sync_status_table', 'sync_status_orphan_rejected', 'sync_status_outbox', 'sync_status_dead_letter_reason')`;
 
-export const checkpoints = `SELECT c.table_name, c.version::text AS version, c.mode, c.rows_applied::text AS rows_applied,
-  c.last_success_at, c.last_error, c.last_error_at,
-  (SELECT COUNT(*) FROM sync_rejected_row r WHERE r.table_name = c.table_name) AS rejected
-FROM sync_checkpoint c ORDER BY c.table_name`;
+export const checkpoints = `SELECT table_name, version::text AS version, mode, rows_applied::text AS rows_applied,
+  last_success_at, last_error, last_error_at, rejected_rows AS rejected
+FROM sync_status_table ORDER BY table_name`;
 
-/** Rejected rows of tables that have no checkpoint (a table since removed from the mapping). */
-export const orphanRejected = `SELECT r.table_name, COUNT(*) AS rejected FROM sync_rejected_row r
-WHERE NOT EXISTS (SELECT 1 FROM sync_checkpoint c WHERE c.table_name = r.table_name)
-GROUP BY r.table_name ORDER BY r.table_name`;
+export const orphanRejected = `SELECT table_name, rejected_rows AS rejected FROM sync_status_orphan_rejected ORDER BY table_name`;
 
-export const outbox = `SELECT
-  (SELECT COUNT(*) FROM sync_outbox WHERE sent_at IS NULL) AS pending,
-  (SELECT COUNT(*) FROM sync_outbox WHERE sent_at IS NULL AND lease_until > now()) AS in_flight,
-  (SELECT EXTRACT(EPOCH FROM now() - MIN(created_at)) FROM sync_outbox WHERE sent_at IS NULL) AS oldest_age_s,
-  (SELECT COUNT(*) FROM sync_dead_letter) AS dead_letters`;
+export const outbox = `SELECT pending, in_flight, oldest_age_s, dead_letters FROM sync_status_outbox`;
 
-export const deadLetterReasons = `SELECT reason, COUNT(*) AS events, MAX(dead_at) AS last_dead_at
-FROM sync_dead_letter GROUP BY reason ORDER BY COUNT(*) DESC, MAX(dead_at) DESC LIMIT 10`;
+export const deadLetterReasons = `SELECT reason, events, last_dead_at FROM sync_status_dead_letter_reason
+ORDER BY events DESC, last_dead_at DESC LIMIT 10`;
+
+/** The event capture views of pdv/0011_event_capture.sql; a PDV schema from before it has neither. */
+export const eventViewCount = `SELECT COUNT(*) AS n FROM information_schema.views
+WHERE table_schema = current_schema() AND table_name IN ('sync_status_capture', 'sync_status_reconciliation')`;
+
+export const capture = `SELECT pending, oldest_age_s FROM sync_status_capture`;
+
+export const reconciliation = `SELECT to_char(day, 'YYYY-MM-DD') AS day, session_key, local_sales, local_total::text AS local_total,
+  central_sales, central_total::text AS central_total, central_error, checked_at
+FROM sync_status_reconciliation ORDER BY day, session_key`;
+
+/** The pulled tables' ignored central columns, from pdv/0012_pull_columns.sql; a PDV schema from before it has no such view. */
+export const tableColumnsViewCount = `SELECT COUNT(*) AS n FROM information_schema.views
+WHERE table_schema = current_schema() AND table_name = 'sync_status_table_columns'`;
+
+export const tableColumns = `SELECT table_name, ignored_columns FROM sync_status_table_columns WHERE ignored_columns IS NOT NULL`;

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import pg from 'pg';
 import { describe } from 'vitest';
-import { PGlite } from '@electric-sql/pglite';
+import { startPglite } from '../../src/db/pglite-start.js';
 import { servePglite } from '../../src/db/pglite-server.js';
 import { createMssqlDatabase } from '../../src/db/mssql.js';
 import { createPgliteDatabase } from '../../src/db/pglite.js';
@@ -55,7 +55,7 @@ const pgliteBackend: Backend = {
       const db = await createPgliteDatabase(settings);
       return { db, settings, url: null, dispose: () => db.close() };
     }
-    const pglite = await PGlite.create();
+    const pglite = await startPglite(null);
     const server = await servePglite(pglite);
     const url = server.url;
     const settings: DatabaseSettings = { kind: 'postgres', connectionString: url, ...POOL };
@@ -163,7 +163,11 @@ export const BACKENDS: readonly Backend[] = [pgliteBackend, postgresBackend, mss
 export function describeBackends(title: string, body: (backend: Backend) => void, only?: readonly BackendName[]): void {
   for (const backend of BACKENDS) {
     if (only && !only.includes(backend.name)) continue;
-    const label = backend.skipReason ? `${title} [${backend.name}] (skipped: ${backend.skipReason})` : `${title} [${backend.name}]`;
-    describe.skipIf(backend.skipReason !== null)(label, () => body(backend));
+    const skipReason = backend.skipReason ?? (selectedBackends !== null && !selectedBackends.includes(backend.name) ? `TEST_BACKENDS=${selectedBackends.join(',')}` : null);
+    const label = skipReason ? `${title} [${backend.name}] (skipped: ${skipReason})` : `${title} [${backend.name}]`;
+    describe.skipIf(skipReason !== null)(label, () => body(backend));
   }
 }
+
+/** TEST_BACKENDS=mssql (say) runs only those backends' suites: `pnpm test:mssql` sets it. */
+const selectedBackends: readonly BackendName[] | null = process.env.TEST_BACKENDS ? (process.env.TEST_BACKENDS.split(',').map((name) => name.trim()) as BackendName[]) : null;

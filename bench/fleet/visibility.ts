@@ -1,0 +1,58 @@
+import type { StampedCommit } from './catalog.js';
+
+/** A commit not seen by a PDV within this long after it was acknowledged counts as missed. */
+export const MISSED_AFTER_MS = 10_000;
+
+export interface VisibilityFigures {
+  commits: number;
+  /** (commit, PDV) pairs that should have been seen. */
+  expected: number;
+  seen: number;
+  missed: number;
+  p50Ms: number | null;
+  p99Ms: number | null;
+  maxMs: number | null;
+}
+
+/** When each PDV first saw each commit's row, from the workers' reports. */
+export class Sightings {
+  private readonly firstSeen = new Map<number, Float64Array>();
+
+  constructor(private readonly pdvCount: number) {}
+
+  add(data: readonly number[]): void {
+    for (let index = 0; index + 2 < data.length; index += 3) {
+      const commitId = data[index]!;
+      const pdvIndex = data[index + 1]!;
+      const at = data[index + 2]!;
+      if (pdvIndex < 0 || pdvIndex >= this.pdvCount) continue;
+      let seen = this.firstSeen.get(commitId);
+      if (seen === undefined) this.firstSeen.set(commitId, (seen = new Float64Array(this.pdvCount)));
+      if (seen[pdvIndex] === 0 || at < seen[pdvIndex]!) seen[pdvIndex] = at;
+    }
+  }
+
+  /**
+   * Commit to visible, per commit and per PDV that should see it: every PDV for a product, the loja's PDVs for a
+   * price. A pair never seen, or seen later than MISSED_AFTER_MS, is missed and left out of the percentiles.
+   */
+  figures(commits: readonly StampedCommit[], lojaOf: (pdvIndex: number) => number): VisibilityFigures {
+    const latencies: number[] = [];
+    let expected = 0;
+    let missed = 0;
+    for (const commit of commits) {
+      const seen = this.firstSeen.get(commit.id);
+      for (let pdv = 0; pdv < this.pdvCount; pdv += 1) {
+        if (commit.lojaId !== null && lojaOf(pdv) !== commit.lojaId) continue;
+        expected += 1;
+        const at = seen?.[pdv] ?? 0;
+        const latency = at - commit.committedAt;
+        if (at === 0 || latency > MISSED_AFTER_MS) missed += 1;
+        else latencies.push(Math.max(0, latency));
+      }
+    }
+    latencies.sort((a, b) => a - b);
+    const at = (share: number): number | null => (latencies.length === 0 ? null : latencies[Math.min(latencies.length - 1, Math.floor(share * latencies.length))]!);
+    return { commits: commits.length, expected, seen: latencies.length, missed, p50Ms: at(0.5), p99Ms: at(0.99), maxMs: latencies.at(-1) ?? null };
+  }
+}

@@ -1,0 +1,16 @@
+-- PDV status reports (SQL Server): the latest status report of each PDV daemon, for the fleet view
+-- (`central-api fleet`, `central-api pdv list`, GET /fleet on the admin port). Same step as
+-- postgres/central/0012_pdv_status_reports.sql. Re-runnable by hand: the creation checks first.
+--
+-- central-api keeps the reports in memory and writes the ones that changed every FLEET_FLUSH_INTERVAL_MS (per
+-- replica), in one MERGE per chunk, never one write per report. received_at is central's clock (UTC) when the
+-- report arrived and never moves backwards (several replicas write); report is the report as validated (JSON).
+IF OBJECT_ID(N'dbo.sync_pdv_status', N'U') IS NULL
+CREATE TABLE dbo.sync_pdv_status (
+    pdv_id       varchar(32)    NOT NULL,
+    daemon       varchar(16)    NOT NULL,
+    received_at  datetime2(3)   NOT NULL,
+    report       nvarchar(max)  NOT NULL,
+    CONSTRAINT pk_sync_pdv_status PRIMARY KEY (pdv_id, daemon)
+);
+GO

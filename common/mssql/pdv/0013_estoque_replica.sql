@@ -1,0 +1,3 @@
+-- The PDV's replica of its loja's stock: the same table as the central one, pulled like any filtered catalog
+-- table (pull-service's sample mapping lists it after loja and produto).
+:r ../central/0013_estoque.sql

@@ -1,0 +1,16 @@
+-- outbox_id from a sequence (PostgreSQL): nothing to change. Same step as mssql/pdv/0010_outbox_id_sequence.sql.
+--
+-- On SQL Server sync_outbox.outbox_id was an IDENTITY column, and an IDENTITY insert inside a trigger changes
+-- @@IDENTITY, which legacy POS code reads after INSERT INTO venda; that script moves the column to a sequence
+-- default, which leaves @@IDENTITY alone. Here outbox_id is bigserial, which is already a sequence default
+-- (nextval('sync_outbox_outbox_id_seq')): the ids keep their values and their order, and INSERT ... SELECT ...
+-- ORDER BY in the triggers takes the values in that order, as before.
+--
+-- PostgreSQL has no @@IDENTITY. What comes closest is lastval(), the value most recently returned by nextval()
+-- in the session, whatever the sequence: the trigger's nextval() does move it, as IDENTITY moved @@IDENTITY,
+-- and no default or setting can prevent that. POS code on PostgreSQL reads its own keys with
+-- INSERT ... RETURNING or currval('<its own sequence>'), which no trigger changes; code that calls lastval()
+-- after a write that fires an outbox trigger gets the outbox's id (docs/operators-guide.md, 1.2).
+-- push-service/test/outbox-producer.test.ts shows both on every backend.
+--
+-- SET ROWCOUNT, which the SQL Server triggers now turn off for themselves, has no PostgreSQL counterpart.

@@ -1,2 +1,0 @@
--- Change Tracking, PDV registry and event inbox: the canonical text is the hand-run entry script.
-:r ../../sqlserver_enable_change_tracking.sql

@@ -1,0 +1,113 @@
+import type { Epoch, ServingClock } from './serving-clock.js';
+
+/** One table a long poll waits on, and the version up to which its window is known empty for the caller. */
+export interface Watch {
+  trackingName: string;
+  level: bigint;
+}
+
+export interface WaitOutcome {
+  /**
+   * changed: at least one watched table has changes from its level on (or may have: another incarnation, a table
+   * the clock no longer knows); read again from the levels. The others end the wait with nothing new.
+   */
+  kind: 'changed' | 'timeout' | 'aborted' | 'stopping';
+  /** The watches with their levels moved up by the epochs that passed while waiting. */
+  watches: Watch[];
+  /** The trackingNames of the watches that changed (kind 'changed' only). */
+  changed: string[];
+}
+
+interface Waiter {
+  watches: Watch[];
+  settle(kind: WaitOutcome['kind'], changed?: string[]): void;
+}
+
+/**
+ * Long polls waiting for their tables to change; one request may wait on every table of a PDV. Nothing is read
+ * per waiter: on each new epoch of the serving clock, a watch whose table has not changed since its level moves
+ * its level up to the epoch's upper version (the window between holds nothing of that table), and a waiter with
+ * a watch whose table changed is released to read again from its levels. Since every watch of a table moves to
+ * the same level, the released requests read the same window, which SharedPages reads once. A change of a table
+ * wakes only the requests that wait on it; one that turns out to be another loja's puts them back to wait at the
+ * new level, without an answer, hence without a reconnect.
+ */
+export class LongPollHub {
+  private readonly waiters = new Set<Waiter>();
+
+  constructor(
+    private readonly clock: ServingClock,
+    private readonly isStopping: () => boolean,
+  ) {
+    clock.keepTickingWhile(() => this.waiters.size > 0);
+    clock.onEpoch((epoch, previous) => this.onEpoch(epoch, previous));
+    clock.onStopping(() => this.releaseAll('stopping'));
+  }
+
+  /** Requests waiting now (one per request, however many tables each waits on). */
+  get waiting(): number {
+    return this.waiters.size;
+  }
+
+  /** Resolves when one of the watched tables has a change at or above its level, after `timeoutMs`, on abort, or when the server stops. */
+  waitForAny(watches: readonly Watch[], timeoutMs: number, signal?: AbortSignal): Promise<WaitOutcome> {
+    const own = watches.map((watch) => ({ ...watch }));
+    if (signal?.aborted) return Promise.resolve({ kind: 'aborted', watches: own, changed: [] });
+    if (this.isStopping()) return Promise.resolve({ kind: 'stopping', watches: own, changed: [] });
+    return new Promise<WaitOutcome>((resolve) => {
+      const onAbort = (): void => waiter.settle('aborted');
+      const timeout = setTimeout(() => waiter.settle('timeout'), Math.max(0, timeoutMs));
+      const waiter: Waiter = {
+        watches: own,
+        settle: (kind, changed = []) => {
+          if (!this.waiters.delete(waiter)) return;
+          clearTimeout(timeout);
+          signal?.removeEventListener('abort', onAbort);
+          resolve({ kind, watches: own, changed });
+        },
+      };
+      this.waiters.add(waiter);
+      signal?.addEventListener('abort', onAbort, { once: true });
+      // The epoch may have moved while the caller was reading: judge the waiter by it at once, not at the next.
+      const epoch = this.clock.epoch;
+      if (epoch !== null) this.judge(waiter, epoch, { otherIncarnation: false, unknownChanges: false });
+      this.clock.nudge();
+    });
+  }
+
+  /** Releases every waiter; a later wait still works (the server may be restarted in tests). */
+  releaseAll(kind: WaitOutcome['kind'] = 'stopping'): void {
+    for (const waiter of [...this.waiters]) waiter.settle(kind);
+  }
+
+  private onEpoch(epoch: Epoch, previous: Epoch | null): void {
+    if (this.isStopping()) {
+      this.releaseAll('stopping');
+      return;
+    }
+    const otherIncarnation = previous !== null && previous.incarnation !== epoch.incarnation;
+    for (const waiter of [...this.waiters]) this.judge(waiter, epoch, { otherIncarnation, unknownChanges: true });
+  }
+
+  /**
+   * A table the clock does not know (no longer tracked) counts as changed on each new epoch, whose read then
+   * reports it; when a wait begins it does not, or the request would read and wait in a loop.
+   */
+  private judge(waiter: Waiter, epoch: Epoch, options: { otherIncarnation: boolean; unknownChanges: boolean }): void {
+    const changed: string[] = [];
+    for (const watch of waiter.watches) {
+      const quietFrom = epoch.quietFrom.get(watch.trackingName);
+      if (quietFrom === undefined) {
+        if (options.unknownChanges) changed.push(watch.trackingName);
+        continue;
+      }
+      // Nothing of this table from the watch's level up to the epoch's upper version: it waits on from there.
+      if (!options.otherIncarnation && watch.level >= quietFrom) {
+        if (epoch.upper > watch.level) watch.level = epoch.upper;
+        continue;
+      }
+      changed.push(watch.trackingName);
+    }
+    if (changed.length > 0) waiter.settle('changed', changed);
+  }
+}

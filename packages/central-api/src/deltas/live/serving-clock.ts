@@ -1,0 +1,166 @@
+import type { CentralLogger } from '../../logger.js';
+import type { ClockReading } from '../db/clock-reading.js';
+
+/**
+ * The versions every read shares. An epoch is a clock reading that the clock keeps for as long as no served
+ * table changes: its `upper` is the window's upper version of every first page read meanwhile, so that clients
+ * served in one epoch hold the same checkpoint and their next windows, hence their pages, are the same. Its
+ * upper version depends on the data only (clock-reading.ts), so replicas that have seen the same changes are in
+ * the same epoch. It moves when a table's quietFrom or the upper version moves (a change became readable), and
+ * when the incarnation changes.
+ */
+export interface Epoch extends ClockReading {
+  /** When this epoch began (ms since the Unix epoch). */
+  since: number;
+}
+
+export interface ServingClockOptions {
+  /** One statement for every table (DeltaStore.readClock). */
+  read(tables: readonly string[], previous: ClockReading | null): Promise<ClockReading>;
+  /** The trackingNames of the served tables, as the registry lists them now. */
+  tables(): Promise<readonly string[]>;
+  intervalMs: number;
+  logger: CentralLogger;
+  isStopping(): boolean;
+}
+
+export type EpochListener = (epoch: Epoch, previous: Epoch | null) => void;
+
+const ERROR_LOG_EVERY_MS = 30_000;
+/** How long after the last read the clock goes on ticking without a waiter. */
+const ACTIVE_AFTER_READ_MS = 5_000;
+
+/**
+ * Ticks once per interval while someone waits or has read lately, and not at all otherwise: one statement per
+ * tick for every table, whatever the number of requests. A read that finds the clock idle or behind ticks it
+ * first (`current()`), so a first read after a quiet spell does not serve a stale epoch. It holds nothing
+ * another replica needs: replicas may be in different epochs, and page-reads.ts reads the bound itself when a
+ * client brings a version above this replica's.
+ */
+export class ServingClock {
+  private epochValue: Epoch | null = null;
+  private last: ClockReading | null = null;
+  private lastTickAt = 0;
+  private lastReadAt = 0;
+  private ticking: Promise<Epoch | null> | null = null;
+  private timer: NodeJS.Timeout | undefined;
+  private lastErrorLogAt = 0;
+  private readonly listeners = new Set<EpochListener>();
+  private readonly stoppingListeners = new Set<() => void>();
+  private hasWaiters: () => boolean = () => false;
+  private stopped = false;
+  ticks = 0;
+
+  constructor(private readonly options: ServingClockOptions) {}
+
+  get epoch(): Epoch | null {
+    return this.epochValue;
+  }
+
+  /** The hub tells the clock whether anybody waits, which keeps it ticking. */
+  keepTickingWhile(hasWaiters: () => boolean): void {
+    this.hasWaiters = hasWaiters;
+  }
+
+  onEpoch(listener: EpochListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /**
+   * The epoch for a read now: the current one when the last tick is at most an interval old, else after a tick.
+   * Null when the clock cannot read (the read then takes its own bound, as before).
+   */
+  async current(): Promise<Epoch | null> {
+    this.lastReadAt = Date.now();
+    if (this.epochValue !== null && Date.now() - this.lastTickAt <= this.options.intervalMs) {
+      this.schedule();
+      return this.epochValue;
+    }
+    return this.tick();
+  }
+
+  /** Called on the first tick after the server began to stop, so that waiters are let go. */
+  onStopping(listener: () => void): void {
+    this.stoppingListeners.add(listener);
+  }
+
+  /** Wakes the timer after a wait began. */
+  nudge(): void {
+    this.schedule();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+
+  private active(): boolean {
+    return !this.stopped && (this.hasWaiters() || Date.now() - this.lastReadAt < ACTIVE_AFTER_READ_MS);
+  }
+
+  private schedule(): void {
+    if (this.timer !== undefined || this.ticking !== null || !this.active()) return;
+    const due = Math.max(0, this.lastTickAt + this.options.intervalMs - Date.now());
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      if (this.options.isStopping()) {
+        for (const listener of this.stoppingListeners) listener();
+        return;
+      }
+      void this.tick().then(() => this.schedule());
+    }, due);
+    // Waiters have their own timeouts; the clock alone must not keep a process alive.
+    this.timer.unref();
+  }
+
+  /** One reading at a time: concurrent callers share it. */
+  private tick(): Promise<Epoch | null> {
+    this.ticking ??= this.readOnce().finally(() => {
+      this.ticking = null;
+    });
+    return this.ticking;
+  }
+
+  private async readOnce(): Promise<Epoch | null> {
+    // The reading may miss what commits while it runs: its age counts from when it began.
+    const startedAt = Date.now();
+    try {
+      const reading = await this.options.read(await this.options.tables(), this.last);
+      this.last = reading;
+      this.lastTickAt = startedAt;
+      this.ticks += 1;
+      const previous = this.epochValue;
+      if (previous === null || movedSince(previous, reading)) {
+        this.epochValue = { ...reading, since: Date.now() };
+        for (const listener of this.listeners) listener(this.epochValue, previous);
+      }
+      return this.epochValue;
+    } catch (error) {
+      if (Date.now() - this.lastErrorLogAt > ERROR_LOG_EVERY_MS) {
+        this.lastErrorLogAt = Date.now();
+        this.options.logger.warn({ err: error }, 'serving clock: reading the versions failed; reads take their own bound meanwhile');
+      }
+      return null;
+    }
+  }
+}
+
+/** Whether a reading shows a change the epoch does not: another incarnation, or a table whose changes moved on. */
+function movedSince(epoch: Epoch, reading: ClockReading): boolean {
+  if (epoch.incarnation !== reading.incarnation || epoch.upper !== reading.upper) return true;
+  for (const [table, quietFrom] of reading.quietFrom) if (epoch.quietFrom.get(table) !== quietFrom) return true;
+  return false;
+}
+
+/**
+ * How far a table's window from `since` is known to hold no change: up to the epoch's upper version, or null
+ * when it may hold one. A client ahead of this replica's epoch (another replica, a moment ahead, served it; or a
+ * database restored to an earlier point) is never answered from the clock: the database must tell which.
+ */
+export function quietUpTo(epoch: Epoch, trackingName: string, since: bigint): bigint | null {
+  const quietFrom = epoch.quietFrom.get(trackingName);
+  if (quietFrom === undefined || since < quietFrom || since > epoch.upper) return null;
+  return epoch.upper;
+}

@@ -1,0 +1,152 @@
+import type { Database } from '@goldpdv/core';
+import type { ChangesCursor } from '../cursor.js';
+import type { ChangesRead, DeltaStore } from '../db/delta-store.js';
+import type { ServedTable } from '../served-table.js';
+import { ByteBoundedLru } from './byte-bounded-lru.js';
+import { quietUpTo, type Epoch } from './serving-clock.js';
+
+export interface SharedPagesOptions {
+  db: Database;
+  store: DeltaStore;
+  /** Bound on the memory the kept pages take (their JSON size). */
+  maxBytes: number;
+  /** How long a page is kept. A window's changes never change once read, so this only bounds memory. */
+  maxAgeMs: number;
+  /** Reads ask for at least this many rows, so that a long poll's one-row read and a page of the same window share. */
+  minReadLimit: number;
+}
+
+export interface SharedPageRequest {
+  table: ServedTable;
+  since: bigint;
+  cursor: ChangesCursor | null;
+  limit: number;
+  lojaId: number;
+}
+
+export interface SharedPageStats {
+  /** Pages read from the database. */
+  reads: number;
+  /** Answers taken from a page read for another request (kept, or still being read). */
+  hits: number;
+  /** Answers known empty from the clock alone, with no read at all. */
+  quiet: number;
+}
+
+/**
+ * Each window of each table read once per replica and served from memory to every client that asks for it:
+ * (table, since, upper, cursor, limit, scope). Clients share windows because the serving clock hands every first
+ * page of an epoch the same upper version (serving-clock.ts), so the up-to-date PDVs of a fleet ask for the same
+ * window, and a window the clock knows to be quiet is answered without a read.
+ *
+ * A table filtered per loja on an integer key column is read unfiltered and cut per loja here: one read serves
+ * every loja. Only the key decides, as the SQL filter of such a table does (read-changes.*.ts), tombstones
+ * included. A table filtered on another column is read per loja, since a row that left a loja is served to it as
+ * a delete. The answer is never more than the caller may see; its Sync-Token is checked by the caller.
+ */
+export class SharedPages {
+  readonly stats: SharedPageStats = { reads: 0, hits: 0, quiet: 0 };
+  private readonly kept: ByteBoundedLru<ChangesRead>;
+  private readonly reading = new Map<string, Promise<ChangesRead>>();
+  private readonly signatures = new WeakMap<ServedTable, string>();
+
+  constructor(private readonly options: SharedPagesOptions) {
+    this.kept = new ByteBoundedLru(options.maxBytes, options.maxAgeMs);
+  }
+
+  get keptBytes(): number {
+    return this.kept.bytes;
+  }
+
+  async read(request: SharedPageRequest, epoch: Epoch | null): Promise<ChangesRead> {
+    const { table, since, cursor, lojaId } = request;
+    const quietTo = epoch !== null && cursor === null ? quietUpTo(epoch, table.trackingName, since) : null;
+    if (quietTo !== null) {
+      this.stats.quiet += 1;
+      return { toVersion: quietTo.toString(), incarnation: epoch!.incarnation, changes: [], cursorKeys: [], hasMore: false, next: null };
+    }
+    const lojaKey = splitKeyOf(table);
+    const readTable = lojaKey === null ? table : { ...table, filter: null };
+    const limit = Math.max(request.limit, this.options.minReadLimit);
+    const read = () => {
+      this.stats.reads += 1;
+      return this.options.store.readChanges(this.options.db, { table: readTable, since, cursor, limit, lojaId, admit: () => null, upperHint: epoch });
+    };
+    // Without the clock there is no shared upper version, hence nothing to share.
+    const whole = epoch === null ? await read() : await this.shared(this.keyOf(request, epoch, limit, lojaKey === null && table.filter !== null), read);
+    return cut(whole, lojaKey === null ? null : { name: lojaKey, lojaId }, request.limit);
+  }
+
+  clear(): void {
+    this.kept.clear();
+  }
+
+  private keyOf(request: SharedPageRequest, epoch: Epoch, limit: number, perLoja: boolean): string {
+    const { table, since, cursor } = request;
+    let signature = this.signatures.get(table);
+    if (signature === undefined) this.signatures.set(table, (signature = signatureOf(table)));
+    const window = cursor === null ? `upper=${epoch.upper}` : `cursor=${cursor.to}/${cursor.v}/${cursor.k}`;
+    return [epoch.incarnation, signature, since, window, limit, perLoja ? request.lojaId : '*'].join('|');
+  }
+
+  private async shared(key: string, read: () => Promise<ChangesRead>): Promise<ChangesRead> {
+    const kept = this.kept.get(key);
+    if (kept) {
+      this.stats.hits += 1;
+      return kept;
+    }
+    const pending = this.reading.get(key);
+    if (pending) {
+      this.stats.hits += 1;
+      return pending;
+    }
+    const started = read().then(
+      (whole) => {
+        this.kept.set(key, whole, sizeOf(whole));
+        return whole;
+      },
+    ).finally(() => this.reading.delete(key));
+    this.reading.set(key, started);
+    return started;
+  }
+}
+
+/**
+ * What a page of a table depends on besides its window: the table and its served columns as the registry
+ * describes them now. The registry hands new objects on every reload, so the description, not the object, keys
+ * the page: a column added or a filter changed makes new pages, an unchanged reload shares the old ones.
+ */
+function signatureOf(table: ServedTable): string {
+  return JSON.stringify([table.name, table.sqlName, table.keys, table.columns, table.filter]);
+}
+
+/** The served name of the key column a table is filtered on, when the page can be cut per loja by key alone. */
+function splitKeyOf(table: ServedTable): string | null {
+  if (!table.filter?.inKey) return null;
+  const key = table.keys.find((column) => column.source === table.filter!.column);
+  return key && (key.type === 'int' || key.type === 'bigint') ? key.name : null;
+}
+
+/** The caller's part of a page: its loja's changes (when cut per loja), at most `limit` of them. */
+function cut(whole: ChangesRead, loja: { name: string; lojaId: number } | null, limit: number): ChangesRead {
+  const wanted = String(loja?.lojaId);
+  const picked: number[] = [];
+  for (let index = 0; index < whole.changes.length && picked.length <= limit; index++) {
+    if (loja === null || String(whole.changes[index]!.key[loja.name]) === wanted) picked.push(index);
+  }
+  if (loja === null && picked.length === whole.changes.length && whole.changes.length <= limit) return whole;
+  const served = picked.slice(0, limit);
+  const changes = served.map((index) => whole.changes[index]!);
+  const cursorKeys = served.map((index) => whole.cursorKeys[index]!);
+  if (picked.length > limit) {
+    // Cut short: the next page starts after the last change served here, within the same window.
+    const last = served.at(-1)!;
+    return { ...whole, changes, cursorKeys, hasMore: true, next: { to: whole.toVersion, v: whole.changes[last]!.version, k: whole.cursorKeys[last]! } };
+  }
+  return { ...whole, changes, cursorKeys };
+}
+
+/** About what a kept page costs: its changes as JSON, plus a little for the entry. */
+function sizeOf(read: ChangesRead): number {
+  return 256 + JSON.stringify(read.changes).length + read.cursorKeys.reduce((total, key) => total + key.length, 0);
+}

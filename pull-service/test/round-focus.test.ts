@@ -1,0 +1,81 @@
+import { createServer, request as httpRequest, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterEach, beforeEach, expect, it } from 'vitest';
+import type { DaemonWorker } from '@goldpdv/core';
+import { describeBackends, type TestDatabase } from '../../packages/core/test/support/backends.js';
+import { BUNDLED_TABLES_FILE } from '../src/config.js';
+import { createPullWorker } from '../src/sync-pull.js';
+import { expectSameCatalog, insertCatalog, insertProduto } from './support/catalog-data.js';
+import { PDV, startCentral, type CentralRig } from './support/central-rig.js';
+import { createPdvDatabase, memoryLogger, newHealth, workerConfig } from './support/pull-fixtures.js';
+
+/**
+ * What a change costs a PDV: after a wait that names the changed table, the round reads that table only, and
+ * after a quiet wait it reads none, until the periodic full round. A recording proxy on loopback sits between
+ * the real worker and the real central API and notes each request's path and table.
+ */
+describeBackends('a round reads only what the wait named', (backend) => {
+  let central: CentralRig;
+  let local: TestDatabase;
+  let worker: DaemonWorker;
+  let logs: ReturnType<typeof memoryLogger>;
+  let proxy: Server;
+  const seen: string[] = [];
+  const signal = new AbortController().signal;
+
+  beforeEach(async () => {
+    central = await startCentral(backend);
+    const target = new URL(central.url);
+    proxy = createServer((req, res) => {
+      const url = new URL(req.url ?? '/', 'http://proxy');
+      seen.push(url.pathname === '/v1/changes' ? `changes:${url.searchParams.get('table')}` : url.pathname);
+      const forward = httpRequest({ host: target.hostname, port: target.port, path: req.url, method: req.method, headers: req.headers }, (answer) => {
+        res.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(res);
+      });
+      forward.on('error', () => res.destroy());
+      req.pipe(forward);
+    });
+    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+    local = await createPdvDatabase(backend);
+    logs = memoryLogger();
+    const url = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`;
+    worker = createPullWorker({
+      config: workerConfig({ CENTRAL_API_URL: url, PULL_TABLES_FILE: BUNDLED_TABLES_FILE, PULL_LONG_POLL_MS: 1_500 }),
+      db: local.db,
+      logger: logs.sync.logger,
+      health: newHealth(),
+    });
+  });
+  afterEach(async () => {
+    await worker.stop?.();
+    await new Promise((resolve) => proxy.close(resolve));
+    await logs.sync.close();
+    await local.dispose();
+    await central.close();
+  });
+
+  it('reads the changed table after a wake, no table after a quiet wait, and every table on the first round', async () => {
+    await insertCatalog(central, 5);
+    // The first rounds read every table, then the worker waits (1.5 s) with nothing new: a quiet wait.
+    for (let cycle = 0; cycle < 50 && !seen.includes('/v1/changes/wait'); cycle++) await worker.runCycle(signal);
+    const tablesRead = new Set(seen.filter((entry) => entry.startsWith('changes:') || entry === '/v1/snapshot'));
+    expect(tablesRead.size).toBeGreaterThan(3);
+
+    // After the quiet wait: a round that asks no table, then the next wait.
+    seen.length = 0;
+    await worker.runCycle(signal);
+    expect(seen.filter((entry) => entry.startsWith('changes:'))).toEqual([]);
+    expect(seen).toContain('/v1/changes/wait');
+
+    // A change to one table while the worker waits: the round after the wake reads that table, and only it.
+    seen.length = 0;
+    const cycle = worker.runCycle(signal);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    await insertProduto(central, 90);
+    await cycle;
+    for (let more = 0; more < 5; more++) await worker.runCycle(signal);
+    expect(new Set(seen.filter((entry) => entry.startsWith('changes:')))).toEqual(new Set(['changes:produto']));
+    await expectSameCatalog(central.db, local.db, PDV.lojaId, (actual, expected, table) => expect(actual, table).toEqual(expected));
+  }, 120_000);
+});
