@@ -37,7 +37,7 @@ export interface FleetResult {
   db_queries_per_commit: number | null;
   db_queries_per_commit_net: number | null;
   db_queries_source: string;
-  /** Of db_queries_per_commit: sync_pdv token lookups (index scans of uq_sync_pdv_token_hash), one per PDV per AUTH_CACHE_TTL_MS. */
+  /** Of db_queries_per_commit: sync_pdv token lookups (index scans of uq_sync_pdv_token_hash): a PDV first seen, or one whose cached token the periodic revalidation did not keep alive. */
   db_token_lookups_per_commit: number | null;
   /** central's own count of its serving-path reads (shared page reads + serving clock ticks), per commit. */
   db_serving_reads_per_commit: number | null;

@@ -30,6 +30,8 @@ const MAX_TOKEN_LENGTH = 512;
 interface CacheEntry {
   identity: PdvIdentity | null;
   expiresAt: number;
+  /** When the database last said this: a revalidation that read the registry before it must not overwrite it. */
+  checkedAt: number;
 }
 
 const unauthorized = (detail: string, error?: 'invalid_request' | 'invalid_token'): HttpProblem =>
@@ -38,23 +40,64 @@ const unauthorized = (detail: string, error?: 'invalid_request' | 'invalid_token
     headers: { 'www-authenticate': error ? `Bearer realm="${REALM}", error="${error}"` : `Bearer realm="${REALM}"` },
   });
 
+/**
+ * Tokens are cached by hash for `cacheTtlMs`. Every half TTL, on the next request, one read of the registry's active
+ * tokens revalidates every cached entry at once: a fleet of 10,000 PDVs then costs one query per half TTL instead of
+ * one lookup per PDV per TTL, and a revoked, rotated or moved token still takes effect within the TTL (an entry the
+ * read does not confirm expires or is dropped). A revalidation that fails changes nothing: entries then expire on
+ * their own, and the per-token lookup that follows reports the database error to its request.
+ */
 export function createAuthenticator(db: Queryable, store: PdvStore, options: AuthenticatorOptions): Authenticator {
   const maxEntries = options.maxCachedTokens ?? 1_000;
   const negativeTtlMs = Math.min(options.negativeTtlMs ?? 5_000, options.cacheTtlMs);
+  const revalidateEveryMs = Math.max(1, Math.floor(options.cacheTtlMs / 2));
   // Keyed by the token's hash, never the token: a heap dump then holds no credential.
   const cache = new Map<string, CacheEntry>();
+  let nextRevalidationAt = Date.now() + revalidateEveryMs;
+  let revalidating = false;
 
-  const remember = (hash: string, identity: PdvIdentity | null): void => {
+  const remember = (hash: string, identity: PdvIdentity | null, checkedAt: number): void => {
     const ttl = identity ? options.cacheTtlMs : negativeTtlMs;
     if (ttl <= 0) return;
     cache.delete(hash);
     if (cache.size >= maxEntries) cache.delete(cache.keys().next().value!);
-    cache.set(hash, { identity, expiresAt: Date.now() + ttl });
+    cache.set(hash, { identity, expiresAt: checkedAt + ttl, checkedAt });
+  };
+
+  const revalidate = async (): Promise<void> => {
+    const readAt = Date.now();
+    const active = new Map((await store.listActiveTokens(db)).map((token) => [token.tokenHash, token]));
+    for (const [hash, entry] of cache) {
+      // Negative entries are short-lived already; entries written after the read started know better than it.
+      if (entry.identity === null || entry.checkedAt >= readAt) continue;
+      const token = active.get(hash);
+      if (token === undefined) {
+        cache.delete(hash);
+        continue;
+      }
+      entry.identity = { pdvId: token.pdvId, lojaId: token.lojaId };
+      entry.checkedAt = readAt;
+      entry.expiresAt = readAt + options.cacheTtlMs;
+    }
+  };
+
+  const revalidateWhenDue = (now: number): void => {
+    if (options.cacheTtlMs <= 0 || revalidating || now < nextRevalidationAt) return;
+    nextRevalidationAt = now + revalidateEveryMs;
+    if (cache.size === 0) return;
+    revalidating = true;
+    revalidate()
+      .catch(() => undefined)
+      .finally(() => {
+        revalidating = false;
+      });
   };
 
   const lookup = async (hash: string): Promise<PdvIdentity | null> => {
+    const now = Date.now();
+    revalidateWhenDue(now);
     const cached = cache.get(hash);
-    if (cached && cached.expiresAt > Date.now()) {
+    if (cached && cached.expiresAt > now) {
       // Refreshing the position makes eviction drop the least recently used token first.
       cache.delete(hash);
       cache.set(hash, cached);
@@ -65,7 +108,7 @@ export function createAuthenticator(db: Queryable, store: PdvStore, options: Aut
     // that compares char columns loosely (trailing spaces, case).
     const matches = row !== undefined && equalHex(row.token_hash.trim(), hash);
     const identity = matches && (row.active === true || row.active === 1) ? { pdvId: row.pdv_id, lojaId: Number(row.loja_id) } : null;
-    remember(hash, identity);
+    remember(hash, identity, now);
     return identity;
   };
 

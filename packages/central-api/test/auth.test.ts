@@ -1,6 +1,9 @@
-import { tokenHash } from '@goldpdv/core';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { tokenHash, type Queryable } from '@goldpdv/core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeBackends } from '../../core/test/support/backends.js';
+import { createAuthenticator } from '../src/auth.js';
+import { storesFor } from '../src/dialect-stores.js';
 import { PDVS, startHarness, type Harness } from './support/central-harness.js';
 import { makeEvent } from './support/events.js';
 
@@ -71,5 +74,56 @@ describeBackends('PDV_TOKENS bootstrap (demo and development)', (backend) => {
     expect(response.status).toBe(200);
     expect(await h.inboxCount('loja02-pdv07')).toBe(1);
     expect(JSON.stringify(h.logs())).not.toContain(token);
+  });
+});
+
+describeBackends('the token cache at fleet scale', (backend) => {
+  const TTL_MS = 1_000;
+  const fleet = Array.from({ length: 30 }, (_, index) => ({
+    pdvId: `loja01-pdv${String(index + 10).padStart(2, '0')}`,
+    token: `token-fleet-${String(index).padStart(3, '0')}-cccccccccccc`,
+  }));
+  let h: Harness;
+  beforeAll(async () => {
+    h = await startHarness(backend);
+    const { pdvs } = storesFor(h.db.dialect);
+    for (const pdv of fleet) await pdvs.insert(h.db, { pdvId: pdv.pdvId, lojaId: 1, tokenHash: tokenHash(pdv.token), label: null });
+  });
+  afterAll(async () => h?.close());
+
+  it('revalidates every cached token with one registry read per half TTL, and a revoked or moved PDV still changes within the TTL', async () => {
+    const { pdvs } = storesFor(h.db.dialect);
+    const statements: string[] = [];
+    const observed: Queryable = {
+      dialect: h.db.dialect,
+      query: (sql, params) => (statements.push(sql), h.db.query(sql, params)),
+      executeScript: (sql) => h.db.executeScript(sql),
+    };
+    const count = (needle: string) => statements.filter((sql) => sql.includes(needle)).length;
+    const auth = createAuthenticator(observed, pdvs, { cacheTtlMs: TTL_MS });
+    const as = (token: string) => auth.authenticate({ authorization: `Bearer ${token}` });
+    const everyPdvFor = async (ms: number) => {
+      for (const until = Date.now() + ms; Date.now() < until; await sleep(20)) {
+        for (const pdv of fleet.slice(2)) await as(pdv.token);
+      }
+    };
+
+    for (const pdv of fleet) expect(await as(pdv.token)).toEqual({ pdvId: pdv.pdvId, lojaId: 1 });
+    expect(count('WHERE token_hash =')).toBe(fleet.length);
+    await everyPdvFor(2.5 * TTL_MS);
+    // 2.5 TTLs of requests from 28 PDVs: without revalidation each would have been looked up twice more, and the two
+    // PDVs that made no request stay cached too.
+    const revalidations = count('WHERE active =');
+    expect(revalidations).toBeGreaterThanOrEqual(3);
+    expect(revalidations).toBeLessThanOrEqual(6);
+    expect(count('WHERE token_hash =')).toBe(fleet.length);
+
+    const [revoked, moved] = fleet;
+    await pdvs.setActive(h.db, revoked!.pdvId, false);
+    await pdvs.moveToLoja(h.db, moved!.pdvId, 2);
+    await everyPdvFor(TTL_MS + 100);
+    await expect(as(revoked!.token)).rejects.toMatchObject({ status: 401 });
+    expect(await as(moved!.token)).toEqual({ pdvId: moved!.pdvId, lojaId: 2 });
+    expect(await as(fleet[5]!.token)).toEqual({ pdvId: fleet[5]!.pdvId, lojaId: 1 });
   });
 });

@@ -29,6 +29,7 @@ const STATEMENTS: Record<string, string> = {
   'handler: call sync_handle_caixa_movimento': handlerCallSql('sync_handle_caixa_movimento'),
   'handler: routine exists': ROUTINE_EXISTS,
   'pdv: find by token hash': PDV_SQL_MSSQL.findByTokenHash,
+  'pdv: list active tokens (cache revalidation)': PDV_SQL_MSSQL.listActiveTokens,
   'pdv: loja exists': PDV_SQL_MSSQL.lojaExists,
   'pdv: upsert (PDV_TOKENS)': PDV_SQL_MSSQL.upsert,
   'health: readiness probe': 'SELECT 1 AS ok',

@@ -4,6 +4,7 @@ const REGISTRY_COLUMNS = 'pdv_id, loja_id, active, label, created_at, token_issu
 
 export const PDV_SQL_POSTGRES: PdvStatements = {
   findByTokenHash: `SELECT pdv_id, loja_id, active, token_hash FROM sync_pdv WHERE token_hash = $1`,
+  listActiveTokens: `SELECT pdv_id, loja_id, token_hash FROM sync_pdv WHERE active = true`,
   lojaExists: `SELECT 1 AS found FROM loja WHERE loja_id = $1`,
   upsert: `INSERT INTO sync_pdv AS target (pdv_id, loja_id, token_hash, active, label, token_issued_at)
 VALUES ($1, $2, $3, true, 'PDV_TOKENS', now())

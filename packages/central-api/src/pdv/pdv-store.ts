@@ -8,6 +8,13 @@ export interface PdvRow {
   token_hash: string;
 }
 
+/** An active PDV and the hash of its current token. */
+export interface ActiveToken {
+  tokenHash: string;
+  pdvId: string;
+  lojaId: number;
+}
+
 /** A PDV as the registry holds it (the token itself is never stored, only its sha256). */
 export interface PdvRecord {
   pdvId: string;
@@ -33,6 +40,8 @@ export interface LastSeen {
  */
 export interface PdvStore {
   findByTokenHash(db: Queryable, tokenHash: string): Promise<PdvRow | undefined>;
+  /** Every active PDV's token hash: one read that revalidates a whole token cache at once. */
+  listActiveTokens(db: Queryable): Promise<ActiveToken[]>;
   lojaExists(db: Queryable, lojaId: number): Promise<boolean>;
   /** Inserts the PDV, or re-points an existing one at this loja and token and re-activates it (PDV_TOKENS). */
   upsert(db: Queryable, pdv: { pdvId: string; lojaId: number; tokenHash: string }): Promise<void>;
@@ -51,6 +60,8 @@ export interface PdvStore {
 export interface PdvStatements {
   /** (token_hash) -> pdv_id, loja_id, active, token_hash */
   findByTokenHash: string;
+  /** () -> pdv_id, loja_id, token_hash of every active PDV */
+  listActiveTokens: string;
   /** (loja_id) -> one row when the loja exists */
   lojaExists: string;
   /** (pdv_id, loja_id, token_hash) */
@@ -85,6 +96,11 @@ export function pdvStoreOf(sql: PdvStatements): PdvStore {
   return {
     async findByTokenHash(db, tokenHash) {
       return (await db.query<PdvRow>(sql.findByTokenHash, [tokenHash])).rows[0];
+    },
+    async listActiveTokens(db) {
+      const { rows } = await db.query<Omit<PdvRow, 'active'>>(sql.listActiveTokens);
+      // char(64) comes back padded by some collations and drivers: trimmed and lower-cased, as tokenHash writes it.
+      return rows.map((row) => ({ tokenHash: row.token_hash.trim().toLowerCase(), pdvId: row.pdv_id, lojaId: Number(row.loja_id) }));
     },
     async lojaExists(db, lojaId) {
       return (await db.query(sql.lojaExists, [lojaId])).rows.length > 0;
