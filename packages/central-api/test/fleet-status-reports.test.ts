@@ -14,7 +14,7 @@ import { expectMatchesOpenApi } from './support/openapi.js';
 const PDVS: TestPdv[] = ['loja01-pdv01', 'loja01-pdv02', 'loja02-pdv01', 'loja02-pdv02'].map((pdvId, i) => ({ pdvId, lojaId: i < 2 ? 1 : 2, token: `token-${pdvId}-reports-xxxxxxxx` }));
 
 const upsertOf = (db: Database) => (db.dialect === 'mssql' ? STATUS_REPORT_SQL_MSSQL.upsert : STATUS_REPORT_SQL_POSTGRES.upsert);
-const configOf = (flushMs: number) => parseEnv(centralEnvSchema, { HTTP_HOST: '127.0.0.1', HTTP_PORT: '0', ADMIN_PORT: '0', FLEET_FLUSH_INTERVAL_MS: String(flushMs) }, CENTRAL_SECRET_VARIABLES);
+const configOf = (flushMs: number) => parseEnv(centralEnvSchema, { HTTP_HOST: '127.0.0.1', HTTP_PORT: '0', ADMIN_PORT: '0', FLEET_FLUSH_INTERVAL_MS: String(flushMs), PDV_RATE_LIMIT_PER_S: '0' }, CENTRAL_SECRET_VARIABLES);
 const post = (port: number, token: string | null, body: unknown) =>
   send(port, '/v1/pdv/status', {
     method: 'POST',
