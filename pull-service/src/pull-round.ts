@@ -60,6 +60,9 @@ export class PullRound {
       let checkpoint = checkpoints.get(table)!;
       const quiet = focus !== null && !focus.has(table) ? this.idleBefore.get(table) : undefined;
       if (quiet !== undefined && quiet.version === checkpoint.version) {
+        // The wait that just ended is central's word that this table has nothing for this PDV: as current as a
+        // read would have shown it, so its status (and the lag the fleet view shows) says so.
+        board.succeeded(table, null);
         idle.push({ table, checkpoint });
         continue;
       }

@@ -8,6 +8,7 @@ import { createPullWorker } from '../src/sync-pull.js';
 import { expectSameCatalog, insertCatalog, insertProduto } from './support/catalog-data.js';
 import { PDV, startCentral, type CentralRig } from './support/central-rig.js';
 import { createPdvDatabase, memoryLogger, newHealth, workerConfig } from './support/pull-fixtures.js';
+import type { HealthState } from '@goldpdv/core';
 
 /**
  * What a change costs a PDV: after a wait that names the changed table, the round reads that table only, and
@@ -19,6 +20,7 @@ describeBackends('a round reads only what the wait named', (backend) => {
   let local: TestDatabase;
   let worker: DaemonWorker;
   let logs: ReturnType<typeof memoryLogger>;
+  let health: HealthState;
   let proxy: Server;
   const seen: string[] = [];
   const signal = new AbortController().signal;
@@ -39,12 +41,13 @@ describeBackends('a round reads only what the wait named', (backend) => {
     await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
     local = await createPdvDatabase(backend);
     logs = memoryLogger();
+    health = newHealth();
     const url = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`;
     worker = createPullWorker({
       config: workerConfig({ CENTRAL_API_URL: url, PULL_TABLES_FILE: BUNDLED_TABLES_FILE, PULL_LONG_POLL_MS: 1_500 }),
       db: local.db,
       logger: logs.sync.logger,
-      health: newHealth(),
+      health,
     });
   });
   afterEach(async () => {
@@ -62,11 +65,17 @@ describeBackends('a round reads only what the wait named', (backend) => {
     const tablesRead = new Set(seen.filter((entry) => entry.startsWith('changes:') || entry === '/v1/snapshot'));
     expect(tablesRead.size).toBeGreaterThan(3);
 
-    // After the quiet wait: a round that asks no table, then the next wait.
+    // After the quiet wait: a round that asks no table, then the next wait. The quiet wait counts as a success of
+    // every table it covered: their status does not go stale (the fleet view's lag reads it).
+    const lastSuccess = () => health.readiness().info['table.cliente.lastSuccessAt'] as string;
+    const before = lastSuccess();
+    expect(before).toEqual(expect.any(String));
+    await new Promise((resolve) => setTimeout(resolve, 20));
     seen.length = 0;
     await worker.runCycle(signal);
     expect(seen.filter((entry) => entry.startsWith('changes:'))).toEqual([]);
     expect(seen).toContain('/v1/changes/wait');
+    expect(Date.parse(lastSuccess())).toBeGreaterThan(Date.parse(before));
 
     // A change to one table while the worker waits: the round after the wake reads that table, and only it.
     seen.length = 0;

@@ -51,9 +51,10 @@ export function createAuthenticator(db: Queryable, store: PdvStore, options: Aut
   const maxEntries = options.maxCachedTokens ?? 1_000;
   const negativeTtlMs = Math.min(options.negativeTtlMs ?? 5_000, options.cacheTtlMs);
   const revalidateEveryMs = Math.max(1, Math.floor(options.cacheTtlMs / 2));
-  // Keyed by the token's hash, never the token: a heap dump then holds no credential.
+  // Keyed by the token's hash, never the token: a heap dump then holds no credential. Times are monotonic
+  // (performance.now), so a wall clock set back does not stretch the trust.
   const cache = new Map<string, CacheEntry>();
-  let nextRevalidationAt = Date.now() + revalidateEveryMs;
+  let nextRevalidationAt = performance.now() + revalidateEveryMs;
   let revalidating = false;
 
   const remember = (hash: string, identity: PdvIdentity | null, checkedAt: number): void => {
@@ -65,7 +66,7 @@ export function createAuthenticator(db: Queryable, store: PdvStore, options: Aut
   };
 
   const revalidate = async (): Promise<void> => {
-    const readAt = Date.now();
+    const readAt = performance.now();
     const active = new Map((await store.listActiveTokens(db)).map((token) => [token.tokenHash, token]));
     for (const [hash, entry] of cache) {
       // Negative entries are short-lived already; entries written after the read started know better than it.
@@ -94,7 +95,7 @@ export function createAuthenticator(db: Queryable, store: PdvStore, options: Aut
   };
 
   const lookup = async (hash: string): Promise<PdvIdentity | null> => {
-    const now = Date.now();
+    const now = performance.now();
     revalidateWhenDue(now);
     const cached = cache.get(hash);
     if (cached && cached.expiresAt > now) {

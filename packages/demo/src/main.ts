@@ -164,7 +164,7 @@ async function main(): Promise<number> {
     checks.push(await checkStock(central.db));
     out(`back office: ${backOffice.priceChanges} price changes and ${backOffice.purchases} purchases through the back-office API`);
     const peaks = await Promise.all(daemons.map(async (d) => [d.name, await d.peakRssMb()] as const));
-    const progress = await Promise.all(pdvs.map((p) => readPdvProgress(p.pdvId, p.db.db, central.db, TRACKED_TABLES)));
+    const progress = await Promise.all(pdvs.map((p) => readPdvProgress(p.pdvId, p.lojaId, p.db.db, central.db, TRACKED_TABLES)));
     printSummary({ out, checks, progress, peaks, firstRowAt, convergedAt: convergedIn, catalogRounds: churn.rounds, workDir });
     return checks.every((c) => c.ok) ? 0 : 1;
   } finally {
@@ -175,7 +175,7 @@ async function main(): Promise<number> {
 }
 
 async function showProgress(pdvs: readonly Pdv[], central: EmbeddedDatabase, rounds: number): Promise<PdvProgress[]> {
-  const progress = await Promise.all(pdvs.map((p) => readPdvProgress(p.pdvId, p.db.db, central.db, TRACKED_TABLES)));
+  const progress = await Promise.all(pdvs.map((p) => readPdvProgress(p.pdvId, p.lojaId, p.db.db, central.db, TRACKED_TABLES)));
   const line = renderStatusLine(elapsed(), progress, pdvs.reduce((n, p) => n + p.till.sales, 0), rounds);
   if (process.stdout.isTTY) process.stdout.write(`\r\x1b[2K${line.slice(0, (process.stdout.columns || 200) - 1)}`);
   else out(line);

@@ -6,7 +6,7 @@ export const PDV_SQL_MSSQL: PdvStatements = {
   // The columns are varchar/char and mssql binds strings as nvarchar: each string parameter is cast to its column's
   // type, or SQL Server would convert the column instead (no index seek).
   findByTokenHash: `SELECT pdv_id, loja_id, active, token_hash FROM dbo.sync_pdv WHERE token_hash = CAST(@p1 AS char(64))`,
-  listActiveTokens: `SELECT pdv_id, loja_id, token_hash FROM dbo.sync_pdv WHERE active = 1`,
+  listActiveTokens: `SELECT pdv_id, loja_id, token_hash FROM dbo.sync_pdv WHERE active = CAST(1 AS bit)`,
   lojaExists: `SELECT 1 AS found FROM dbo.loja WHERE loja_id = @p1`,
   // HOLDLOCK: two replicas starting together must not both take the NOT MATCHED branch.
   upsert: `MERGE dbo.sync_pdv WITH (HOLDLOCK) AS target
