@@ -15,10 +15,10 @@ export interface PdvProgress {
   deadLetters: number;
 }
 
-/** Figures of one PDV, read from its own database and the central change log. */
 /** The sample's tables that central serves per loja, on their `loja_id` key column (served-tables.sample.json). */
 const FILTERED_BY_LOJA = ['preco_loja', 'estoque'];
 
+/** Figures of one PDV, read from its own database and the central change log. */
 export async function readPdvProgress(pdvId: string, lojaId: number, pdv: Queryable, central: Queryable, trackedTables: number): Promise<PdvProgress> {
   const local = await pdv.query<{ pulled: string | null; checkpoints: string; versions: unknown; held_deletes: string; pushed: string; pending: string; dead: string }>(`
 SELECT (SELECT sum(rows_applied) FROM sync_checkpoint) AS pulled,
