@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import pg from 'pg';
+import { createScratchDatabase } from '../../push-service/bench/scratch-database.js';
 import type { BuiltImage } from './rehearse-image.js';
 
 /**
@@ -53,7 +53,7 @@ export async function checkRuntime(image: BuiltImage, options: RuntimeCheckOptio
     return notRehearsed;
   }
   const port = String(await freePort());
-  const database = await scratchDatabase(options.postgresUrl);
+  const database = await createScratchDatabase(options.postgresUrl, 'gp_rehearsal');
   try {
     const env = { ...image.env, ...options.workingEnv, DB_URL: database.url, HEALTH_PORT: port, HTTP_PORT: port, HEALTH_HOST: '127.0.0.1', HTTP_HOST: '127.0.0.1' };
     const service = root.start(stage.cmd, { ...run, env });
@@ -87,21 +87,4 @@ async function freePort(): Promise<number> {
   const { port } = server.address() as { port: number };
   await new Promise<void>((resolve) => server.close(() => resolve()));
   return port;
-}
-
-async function scratchDatabase(serverUrl: string): Promise<{ url: string; drop(): Promise<void> }> {
-  const name = `gp_rehearsal_${Date.now().toString(36)}`;
-  const admin = async (sql: string) => {
-    const client = new pg.Client({ connectionString: serverUrl });
-    await client.connect();
-    try {
-      await client.query(sql);
-    } finally {
-      await client.end();
-    }
-  };
-  await admin(`CREATE DATABASE ${name}`);
-  const url = new URL(serverUrl);
-  url.pathname = `/${name}`;
-  return { url: url.toString(), drop: () => admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`) };
 }

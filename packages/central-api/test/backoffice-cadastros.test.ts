@@ -83,4 +83,12 @@ describeBackends('back office: cadastros', (backend) => {
     expect(response.json).toMatchObject({ field });
     expect((await produto(101))!.descricao).not.toBe('half-applied?');
   });
+
+  it('refuses a body that is not JSON with a 400 problem, and writes nothing', async () => {
+    const response = await post(`bad-${randomUUID()}`, '{"operations": [{"table": "produto", "action": "update", "row": {"produto_id": 101, "descricao": "half');
+    expect(response.status).toBe(400);
+    expect(response.headers['content-type']).toMatch(/^application\/problem\+json/);
+    expect(response.json).toMatchObject({ type: 'urn:goldpdv:problem:invalid-request', detail: expect.stringMatching(/not valid JSON/) });
+    expect((await produto(101))!.descricao).not.toBe('half');
+  });
 });

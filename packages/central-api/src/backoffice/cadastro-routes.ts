@@ -121,13 +121,9 @@ export function cadastroRoutes(context: AppContext, store: BackofficeStore, decl
       async handle(request) {
         const client = await authenticateBackoffice(context.db, store, request.headers);
         const key = idempotencyKeyOf(request);
+        // The text as received is what the idempotency key is checked against; readJson parses the same text.
         const text = await request.readText();
-        let body: unknown;
-        try {
-          body = JSON.parse(text);
-        } catch (error) {
-          throw new HttpProblem(400, PROBLEM_TYPES.invalidRequest, 'Invalid request', { detail: 'the body is not valid JSON', cause: error });
-        }
+        const body = await request.readJson();
         if (!isObject(body)) throw badRequest('the body must be a JSON object with an "operations" array');
         const extra = Object.keys(body).find((name) => name !== 'operations');
         if (extra !== undefined) throw badRequest(`unknown field "${extra}"; allowed: operations`, extra);

@@ -39,13 +39,9 @@ function stockRoute(context: AppContext, store: BackofficeStore, path: string, k
     async handle(request: RouteRequest) {
       const client = await authenticateBackoffice(context.db, store, request.headers);
       const key = idempotencyKeyOf(request);
+      // The text as received is what the idempotency key is checked against; readJson parses the same text.
       const text = await request.readText();
-      let body: unknown;
-      try {
-        body = JSON.parse(text);
-      } catch (error) {
-        throw new HttpProblem(400, PROBLEM_TYPES.invalidRequest, 'Invalid request', { detail: 'the body is not valid JSON', cause: error });
-      }
+      const body = await request.readJson();
       const document = parseStockDocument(kind, body);
       return idempotentWrite(context.db, store, client, key, kind, text, (tx) => applyStockDocument(tx, store, document));
     },
