@@ -59,7 +59,9 @@ export class PullRound {
       if (!board.isDue(table)) continue;
       let checkpoint = checkpoints.get(table)!;
       const quiet = focus !== null && !focus.has(table) ? this.idleBefore.get(table) : undefined;
-      if (quiet !== undefined && quiet.version === checkpoint.version) {
+      // A table holding deletes back (their rows were still referred to locally) is stepped all the same: its step
+      // is what tries them again, and the wait cannot know that a child table has since let them go.
+      if (quiet !== undefined && quiet.version === checkpoint.version && checkpoint.pendingDeletes.length === 0) {
         // The wait that just ended is central's word that this table has nothing for this PDV: as current as a
         // read would have shown it, so its status (and the lag the fleet view shows) says so.
         board.succeeded(table, null);

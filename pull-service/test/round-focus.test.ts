@@ -7,7 +7,7 @@ import { BUNDLED_TABLES_FILE } from '../src/config.js';
 import { createPullWorker } from '../src/sync-pull.js';
 import { expectSameCatalog, insertCatalog, insertProduto } from './support/catalog-data.js';
 import { PDV, startCentral, type CentralRig } from './support/central-rig.js';
-import { createPdvDatabase, memoryLogger, newHealth, workerConfig } from './support/pull-fixtures.js';
+import { createPdvDatabase, memoryLogger, newHealth, readCheckpoints, workerConfig } from './support/pull-fixtures.js';
 import type { HealthState } from '@goldpdv/core';
 
 /**
@@ -85,6 +85,40 @@ describeBackends('a round reads only what the wait named', (backend) => {
     await cycle;
     for (let more = 0; more < 5; more++) await worker.runCycle(signal);
     expect(new Set(seen.filter((entry) => entry.startsWith('changes:')))).toEqual(new Set(['changes:produto']));
+    await expectSameCatalog(central.db, local.db, PDV.lojaId, (actual, expected, table) => expect(actual, table).toEqual(expected));
+  }, 120_000);
+
+  it('after a quiet wait, still steps a table that holds deletes back, so they go once the local rows referring to them do', async () => {
+    await insertCatalog(central, 5);
+    await insertProduto(central, 91);
+    const settle = async (except: string[] = []) => {
+      for (let cycle = 0; cycle < 50; cycle++) {
+        seen.length = 0;
+        await worker.runCycle(signal);
+        // A round that asked no table (but those named) came after a quiet wait.
+        if (seen.includes('/v1/changes/wait') && !seen.some((entry) => entry.startsWith('changes:') && !except.includes(entry))) return;
+      }
+      throw new Error('the worker never settled into quiet waits');
+    };
+    await settle();
+    // A price of product 91 that this PDV still holds, as if its central delete had not been pulled yet (the
+    // central side has none): product 91's central delete is then held back as a pending delete.
+    await local.db.executeScript(`CREATE TEMP TABLE price_91 AS SELECT * FROM preco_loja LIMIT 1;
+UPDATE price_91 SET produto_id = 91;
+INSERT INTO preco_loja SELECT * FROM price_91;
+DROP TABLE price_91;`);
+    await central.exec('DELETE FROM produto WHERE produto_id = 91');
+    const held = async () => (await readCheckpoints(local.db)).get('produto')!.pendingDeletes.length;
+    for (let cycle = 0; cycle < 50 && (await held()) === 0; cycle++) await worker.runCycle(signal);
+    expect(await held()).toBe(1);
+    await settle(['changes:produto']);
+    const produto91 = async () => (await local.db.query('SELECT produto_id FROM produto WHERE produto_id = 91')).rows.length;
+    expect(await produto91()).toBe(1);
+
+    await local.db.query('DELETE FROM preco_loja WHERE produto_id = 91');
+    await worker.runCycle(signal);
+    expect(await produto91()).toBe(0);
+    expect(await held()).toBe(0);
     await expectSameCatalog(central.db, local.db, PDV.lojaId, (actual, expected, table) => expect(actual, table).toEqual(expected));
   }, 120_000);
 });
