@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
-import type { DaemonContext, DaemonEnv, DaemonWorker, CycleOutcome } from '@goldpdv/core';
+import type { DaemonContext, DaemonEnv, DaemonWorker, CycleOutcome, NotificationListener } from '@goldpdv/core';
 import { CentralAvailability, ConfigError, createHttpClient, databaseSettingsFromEnv, packageVersion, readCaFile, startStatusReporter, withRetry } from '@goldpdv/core';
 import { BUNDLED_EVENTS_FILE, type pushEnv } from './config.js';
 import type { z } from 'zod';
@@ -10,7 +10,7 @@ import { EventSender, type SendReport } from './delivery/event-sender.js';
 import { sendSignal } from './delivery/send-signal.js';
 import { triageRows } from './delivery/triage.js';
 import { createOutboxStore } from './outbox/outbox-store.js';
-import { OutboxWakeup } from './outbox/outbox-wakeup.js';
+import { createOutboxWakeup } from './outbox/outbox-wakeup.js';
 import { PushMetrics } from './push-metrics.js';
 import { loadEventsDeclaration } from './events/declaration/load-declaration.js';
 import { EventsHousekeeping } from './events/events-housekeeping.js';
@@ -240,7 +240,7 @@ export function createPushWorker({ config, db, logger, health, metrics: register
  * The outbox notification listener, on a PostgreSQL server only: SQL Server has no such notification, and an
  * embedded PGlite runs in this process. Off when PUSH_IDLE_POLL_MAX_MS leaves no room above POLL_INTERVAL_MS.
  */
-function createWakeup(config: PushConfig, db: DaemonContext<PushConfig>['db'], logger: DaemonContext<PushConfig>['logger']): OutboxWakeup | null {
+function createWakeup(config: PushConfig, db: DaemonContext<PushConfig>['db'], logger: DaemonContext<PushConfig>['logger']): NotificationListener | null {
   if (db.dialect !== 'postgres' || config.PUSH_IDLE_POLL_MAX_MS <= config.POLL_INTERVAL_MS) return null;
   let settings;
   try {
@@ -250,5 +250,5 @@ function createWakeup(config: PushConfig, db: DaemonContext<PushConfig>['db'], l
     return null;
   }
   const notify = async (channel: string, payload: string) => void (await db.query('SELECT pg_notify($1, $2)', [channel, payload]));
-  return settings.kind === 'postgres' ? new OutboxWakeup(settings, notify, logger) : null;
+  return settings.kind === 'postgres' ? createOutboxWakeup(settings, notify, logger) : null;
 }

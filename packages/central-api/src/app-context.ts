@@ -1,4 +1,4 @@
-import type { Database } from '@goldpdv/core';
+import type { Database, NotificationListener } from '@goldpdv/core';
 import type { Authenticator } from './auth.js';
 import type { CentralConfig } from './config.js';
 import type { DialectStores } from './dialect-stores.js';
@@ -18,6 +18,11 @@ export interface AppContext {
   metrics: CentralMetrics;
   /** The PDVs' latest status reports, kept in memory and stored every FLEET_FLUSH_INTERVAL_MS. */
   statusReports: Pick<StatusReportRecorder, 'note'>;
+  /**
+   * The change notification of a PostgreSQL server (central/0017), one LISTEN connection per replica; null on
+   * SQL Server and PGlite, and where DB_URL does not name a server (a database handed in by a test).
+   */
+  changeSignal?: NotificationListener | null;
   /** True once shutdown began: readiness turns 503 so the load balancer stops sending traffic here. */
   stopping(): boolean;
   /** Registers work in the background (a timer) that the server's stop() must end. */

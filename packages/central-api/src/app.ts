@@ -1,4 +1,4 @@
-import { ConfigError, type Database } from '@goldpdv/core';
+import { ConfigError, databaseSettingsFromEnv, NotificationListener, type Database } from '@goldpdv/core';
 import type { AppContext } from './app-context.js';
 import { createAuthenticator } from './auth.js';
 import type { CentralConfig } from './config.js';
@@ -40,11 +40,14 @@ export async function startCentralApi(config: CentralConfig, db: Database, logge
   const rateLimit = new PdvRateLimit({ perSecond: config.PDV_RATE_LIMIT_PER_S, burst: config.PDV_RATE_LIMIT_BURST });
   let stopping = false;
   const stopBackground: (() => void)[] = [];
+  const changeSignal = changeSignalFor(config, db, logger);
+  if (changeSignal !== null) stopBackground.push(() => void changeSignal.stop());
   const context: AppContext = {
     config,
     db,
     stores,
     logger,
+    changeSignal,
     auth: rateLimited(
       recordingLastSeen(createAuthenticator(db, stores.pdvs, { cacheTtlMs: config.AUTH_CACHE_TTL_MS, maxCachedTokens: config.AUTH_CACHE_MAX_TOKENS }), lastSeen),
       rateLimit,
@@ -89,6 +92,27 @@ export async function startCentralApi(config: CentralConfig, db: Database, logge
       await Promise.all([lastSeen.stop(), statusReports.stop()]);
     },
   };
+}
+
+/** The channel central/0017_change_notify.sql notifies when the change log, tracking registry or restore mark is written. */
+export const CHANGE_CHANNEL = 'sync_change';
+
+/**
+ * The serving clock's change notification: one LISTEN connection, on a PostgreSQL server only (SQL Server has no
+ * such notification, and an embedded PGlite no other connection to notify from). A database handed in without
+ * DB_* settings (a test's) has none: the clock then ticks every CHANGES_POLL_INTERVAL_MS while PDVs wait.
+ */
+function changeSignalFor(config: CentralConfig, db: Database, logger: CentralLogger): NotificationListener | null {
+  if (db.dialect !== 'postgres' || (!config.DB_URL && !config.DB_HOST)) return null;
+  const settings = databaseSettingsFromEnv(config);
+  if (settings.kind !== 'postgres') return null;
+  const notify = async (channel: string, payload: string) => void (await db.query('SELECT pg_notify($1, $2)', [channel, payload]));
+  return new NotificationListener(settings, notify, logger.child({ component: 'change-signal' }), {
+    channel: CHANGE_CHANNEL,
+    subject: 'change',
+    fallback: 'reading the versions every CHANGES_POLL_INTERVAL_MS while PDVs wait',
+    applicationName: 'central-api-changes',
+  });
 }
 
 /** A handler that does not exist would fail every event of its type; better to refuse to start. */

@@ -1,168 +1,22 @@
-import pg from 'pg';
-import { postgresConnectionOptions, type DatabaseSettings } from '@goldpdv/core';
+import { NotificationListener, type DatabaseSettings } from '@goldpdv/core';
 
 /** The channel that common/postgres/pdv/0014_outbox_wakeup.sql notifies when captures or outbox rows are added. */
 export const OUTBOX_WAKEUP_CHANNEL = 'sync_outbox_wakeup';
 
-/** The payload of the notification that checks, once per connection, that notifications arrive at all. */
-const PROBE_PAYLOAD = 'probe';
-/** A notification crosses connections of one server in milliseconds; this is only the bound of a broken setup. */
-const PROBE_TIMEOUT_MS = 3_000;
-
-/** Pause between two failed attempts to open the LISTEN connection; the outbox is polled meanwhile. */
-const RECONNECT_PAUSE_MS = 30_000;
-
-interface WakeupLogger {
-  info(obj: object, msg: string): void;
-  warn(obj: object, msg: string): void;
-}
-
 /**
- * The outbox's wake-up on a PostgreSQL server: one connection of its own that LISTENs for the notification the
- * outbox and capture triggers raise at commit. The worker polls the outbox rarely while this listens, and a
- * notification cuts the wait short. Whatever it cannot do (connect, stay connected) only makes the worker poll at
- * its usual interval; it never fails a cycle.
+ * The outbox's wake-up on a PostgreSQL server: a connection of its own that LISTENs for the notification the
+ * outbox and capture triggers raise at commit. The worker polls the outbox rarely while it listens, and a
+ * notification cuts the pause short; while it cannot listen, the worker polls at POLL_INTERVAL_MS.
  */
-export class OutboxWakeup {
-  private client: pg.Client | null = null;
-  private connecting: Promise<boolean> | null = null;
-  /** A notification came (or may have been missed) since the last clear(): the next wait returns at once. */
-  private pending = false;
-  private wake: (() => void) | null = null;
-  private lostLogged = false;
-  private stopped = false;
-  /** Notifications were found not to cross connections here: polling for the rest of the process. */
-  private unsupported = false;
-  private probeArrived: (() => void) | null = null;
-  /** After a failed connect, no new attempt before this (each attempt may take the whole connect timeout). */
-  private retryAt = 0;
-
-  /**
-   * @param notifyFromAnotherConnection sends a probe notification on the channel from another connection (the
-   *   worker's pool), as a sale's transaction would.
-   */
-  constructor(
-    private readonly settings: Extract<DatabaseSettings, { kind: 'postgres' }>,
-    private readonly notifyFromAnotherConnection: (channel: string, payload: string) => Promise<void>,
-    private readonly logger: WakeupLogger,
-    private readonly applicationName = 'push-service-wakeup',
-  ) {}
-
-  /** Called before a cycle reads the outbox: a notification from here on means there may be new work. */
-  clear(): void {
-    this.pending = false;
-  }
-
-  /** True while the LISTEN connection is up; connects (again) when it is not, within the connect timeout. */
-  async listening(): Promise<boolean> {
-    if (this.client !== null) return true;
-    if (this.stopped || this.unsupported || Date.now() < this.retryAt) return false;
-    this.connecting ??= this.connect().finally(() => (this.connecting = null));
-    return this.connecting;
-  }
-
-  /** Resolves true when a notification came (before or during the wait), false after `ms` or on abort. */
-  async wait(ms: number, signal: AbortSignal): Promise<boolean> {
-    if (this.pending) return true;
-    if (signal.aborted || this.client === null) return false;
-    return new Promise<boolean>((resolve) => {
-      const done = (woken: boolean) => {
-        clearTimeout(timer);
-        signal.removeEventListener('abort', onAbort);
-        this.wake = null;
-        resolve(woken);
-      };
-      const onAbort = () => done(false);
-      const timer = setTimeout(() => done(false), ms);
-      signal.addEventListener('abort', onAbort, { once: true });
-      this.wake = () => done(true);
-    });
-  }
-
-  /** Closes the LISTEN connection. Safe to call twice. */
-  async stop(): Promise<void> {
-    this.stopped = true;
-    await this.connecting;
-    const client = this.client;
-    this.client = null;
-    this.wake?.();
-    await client?.end().catch(() => undefined);
-  }
-
-  private notified(): void {
-    this.pending = true;
-    this.wake?.();
-  }
-
-  private async connect(): Promise<boolean> {
-    const { settings } = this;
-    const client = new pg.Client({
-      ...postgresConnectionOptions(settings, this.applicationName),
-      // The connection sits idle for hours: keepalives find a peer that vanished (a restarted server).
-      keepAlive: true,
-    });
-    // An 'error' with no listener would end the process; a lost connection is a reason to poll, nothing more.
-    client.on('error', (error) => this.lost(client, error));
-    client.on('end', () => this.lost(client, null));
-    client.on('notification', (message) => {
-      if (message.channel !== OUTBOX_WAKEUP_CHANNEL) return;
-      if (message.payload === PROBE_PAYLOAD) this.probeArrived?.();
-      this.notified();
-    });
-    let crossesConnections: boolean;
-    try {
-      await client.connect();
-      await client.query(`LISTEN ${OUTBOX_WAKEUP_CHANNEL}`);
-      crossesConnections = await this.probe();
-    } catch (error) {
-      await client.end().catch(() => undefined);
-      this.retryAt = Date.now() + RECONNECT_PAUSE_MS;
-      if (!this.lostLogged) this.logger.warn({ err: error }, 'could not listen for outbox notifications; polling the outbox at POLL_INTERVAL_MS');
-      this.lostLogged = true;
-      return false;
-    }
-    if (!crossesConnections) {
-      // An embedded PGlite served over a socket accepts LISTEN but delivers no other connection's NOTIFY: trusting
-      // it would hold every sale until the longest pause. Such a database is polled, as SQL Server is.
-      await client.end().catch(() => undefined);
-      this.unsupported = true;
-      this.logger.info({ probeMs: PROBE_TIMEOUT_MS }, 'outbox notifications do not reach this process from other connections; polling the outbox at POLL_INTERVAL_MS');
-      return false;
-    }
-    if (this.stopped) {
-      await client.end().catch(() => undefined);
-      return false;
-    }
-    this.client = client;
-    if (this.lostLogged) this.logger.info({}, 'listening for outbox notifications again');
-    this.lostLogged = false;
-    // Rows may have come while nobody listened: the first wait after a (re)connect returns at once.
-    this.notified();
-    return true;
-  }
-
-  /** True when a notification sent from another connection reaches the LISTEN connection within the bound. */
-  private async probe(): Promise<boolean> {
-    let timer: NodeJS.Timeout | undefined;
-    const arrived = new Promise<boolean>((resolve) => {
-      this.probeArrived = () => resolve(true);
-      timer = setTimeout(() => resolve(false), PROBE_TIMEOUT_MS);
-    });
-    try {
-      await this.notifyFromAnotherConnection(OUTBOX_WAKEUP_CHANNEL, PROBE_PAYLOAD);
-      return await arrived;
-    } finally {
-      clearTimeout(timer);
-      this.probeArrived = null;
-    }
-  }
-
-  private lost(client: pg.Client, error: Error | null): void {
-    if (this.client !== client) return;
-    this.client = null;
-    if (!this.stopped && !this.lostLogged) this.logger.warn({ err: error ?? undefined }, 'the outbox notification connection closed; polling the outbox at POLL_INTERVAL_MS until it is back');
-    this.lostLogged = !this.stopped;
-    // A wait in progress returns now, and the worker's next cycle reads the outbox (and reconnects).
-    this.notified();
-  }
+export function createOutboxWakeup(
+  settings: Extract<DatabaseSettings, { kind: 'postgres' }>,
+  notifyFromAnotherConnection: (channel: string, payload: string) => Promise<void>,
+  logger: ConstructorParameters<typeof NotificationListener>[2],
+): NotificationListener {
+  return new NotificationListener(settings, notifyFromAnotherConnection, logger, {
+    channel: OUTBOX_WAKEUP_CHANNEL,
+    subject: 'outbox',
+    fallback: 'polling the outbox at POLL_INTERVAL_MS',
+    applicationName: 'push-service-wakeup',
+  });
 }

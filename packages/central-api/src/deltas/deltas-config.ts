@@ -18,6 +18,12 @@ export const deltasEnv = {
   CHANGES_MAX_WAIT_MS: envInt(0, 60_000).default(25_000),
   /** How often one query (per replica, for every table) checks for new changes while requests wait or read. */
   CHANGES_POLL_INTERVAL_MS: envInt(20, 5_000).default(150),
+  /**
+   * On a PostgreSQL server, where the change triggers notify (central/0017): how often the versions are read
+   * anyway while nothing is notified, in case a change came by another way (a notification lost with its
+   * connection is already taken for a change). SQL Server reads every CHANGES_POLL_INTERVAL_MS.
+   */
+  CHANGES_IDLE_CHECK_MS: envInt(200, 600_000).default(5_000),
   /** Long polls one replica holds at once (GET /v1/changes with `wait`); beyond it, 503 with Retry-After. */
   LONG_POLLS_MAX: envInt(1, 10_000_000).default(20_000),
   /** Snapshot pages one replica reads at once (GET /v1/snapshot); beyond it, 503 with Retry-After. */

@@ -6,7 +6,7 @@ import { createChangesService } from './changes-service.js';
 import type { DeltaStore } from './db/delta-store.js';
 import { resolveDeltasConfig } from './deltas-config.js';
 import { LongPollHub } from './live/long-poll-hub.js';
-import { ServingClock } from './live/serving-clock.js';
+import { ServingClock, type ChangeSignal } from './live/serving-clock.js';
 import { SharedPages } from './live/shared-pages.js';
 import { ConcurrencyCap } from '../limits/concurrency-cap.js';
 import { startRetentionSchedule } from './retention-schedule.js';
@@ -41,6 +41,8 @@ export interface DeltasContext {
   metrics?: { changesServed(rows: number): void; watchServing?(serving: { pages: SharedPages; hub: LongPollHub; clock: ServingClock; caps: readonly ConcurrencyCap[] }): void };
   /** Takes the retention timer's stop, for the server's stop(); tests that build the routes alone stop it themselves. */
   onStop?: (stop: () => void) => void;
+  /** The change notification the serving clock rests on between changes (PostgreSQL); none: it ticks every interval. */
+  changeSignal?: ChangeSignal | null;
 }
 
 export interface Deltas {
@@ -79,6 +81,8 @@ export function startDeltas(context: DeltasContext): Deltas {
     read: (tables, previous) => store.readClock(db, tables, previous),
     tables: async () => (await registry.list()).map((table) => table.trackingName),
     intervalMs: config.CHANGES_POLL_INTERVAL_MS,
+    signal: context.changeSignal ?? null,
+    idleCheckMs: config.CHANGES_IDLE_CHECK_MS,
     logger,
     isStopping,
   });

@@ -35,6 +35,8 @@ export interface Replica {
 
 export interface ReplicaPair {
   db: Database;
+  /** The database's URL on a PostgreSQL server (null on PGlite). */
+  url: string | null;
   replicas: [Replica, Replica];
   /** A statement written with $1..$n (turned into @p1.. on SQL Server), in a transaction of its own. */
   exec(sql: string, params?: SqlParams): Promise<Record<string, unknown>[]>;
@@ -52,6 +54,7 @@ export const REPLICA_DELTAS: DeltasConfig = {
   PULL_CONTRACT_V1: false,
   CHANGES_MAX_WAIT_MS: 25_000,
   CHANGES_POLL_INTERVAL_MS: 50,
+  CHANGES_IDLE_CHECK_MS: 5_000,
   LONG_POLLS_MAX: 20_000,
   SNAPSHOTS_MAX_CONCURRENT: 8,
   SHARED_PAGES_MAX_MB: 64,
@@ -70,8 +73,16 @@ const toDialect = (db: Database, sql: string): string => (db.dialect === 'mssql'
  * but the database is shared between them: each has its own serving clock, shared pages, long-poll hub and
  * auth cache, as two processes behind a load balancer would.
  */
-export async function startReplicaPair(backend: Backend, env: Record<string, string> = {}, deltas: Partial<DeltasConfig> = {}): Promise<ReplicaPair> {
+export async function startReplicaPair(
+  backend: Backend,
+  env: Record<string, string> = {},
+  deltas: Partial<DeltasConfig> = {},
+  options: { listenForChanges?: boolean } = {},
+): Promise<ReplicaPair> {
   const database: TestDatabase = await backend.create();
+  // With DB_URL naming the server, each replica LISTENs for the change notification (central/0017), as in
+  // production; without, its clock ticks every CHANGES_POLL_INTERVAL_MS while someone waits.
+  if (options.listenForChanges && database.url !== null) env = { ...env, DB_URL: database.url };
   const { db } = database;
   const loggers: SyncLogger[] = [];
   const replicas: Replica[] = [];
@@ -103,6 +114,7 @@ export async function startReplicaPair(backend: Backend, env: Record<string, str
   let closing: Promise<void> | undefined;
   return {
     db,
+    url: database.url,
     replicas: replicas as [Replica, Replica],
     exec,
     async commit(statements) {

@@ -20,6 +20,11 @@ export interface ClockReading {
   bound: bigint;
   incarnation: string;
   quietFrom: Map<string, bigint>;
+  /**
+   * PostgreSQL: a committed change sits at or above the bound (an older transaction is still open), so a later
+   * reading will serve it with no notification of its own; the clock keeps ticking until it is settled.
+   */
+  unsettled?: boolean;
 }
 
 /** The upper version of a reading: the highest quietFrom, or the bound before any table has a change. */

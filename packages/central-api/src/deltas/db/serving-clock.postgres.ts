@@ -8,19 +8,23 @@ import { INCARNATION_COLUMNS_SQL, incarnationPartsOf, type IncarnationRow } from
  * costly part of a read, hence once per tick and replica rather than once per request), the incarnation, and
  * per tracked table its latest change below the bound (one backward probe of ix_sync_change_log_paging
  * (table_name, txid, ...) per table) and its minimum valid version. With no table asked about, the one row still carries bound and incarnation.
+ * `unsettled`: a committed change at or above the bound (one probe of ix_sync_change_log_txid), which a later
+ * tick serves without a notification of its own (central/0017 notified when it committed).
  */
 export const CLOCK_SQL = `
-SELECT b.bound::text AS bound,
+SELECT b.bound::text AS bound, b.unsettled,
        ${INCARNATION_COLUMNS_SQL},
        t.table_name, t.min_valid_version::text AS min_valid,
        (SELECT l.txid::text FROM sync_change_log AS l
          WHERE l.table_name = t.table_name AND l.txid < b.bound
          ORDER BY l.txid DESC LIMIT 1) AS head
-  FROM (SELECT sync_settled_bound()::text::xid8 AS bound) AS b
+  FROM (SELECT s.bound, EXISTS (SELECT 1 FROM sync_change_log AS p WHERE p.txid >= s.bound) AS unsettled
+          FROM (SELECT sync_settled_bound()::text::xid8 AS bound) AS s) AS b
   LEFT JOIN sync_change_tracking AS t ON t.table_name = ANY ($1::text[])`;
 
 interface ClockRow extends IncarnationRow {
   bound: string;
+  unsettled: boolean;
   table_name: string | null;
   min_valid: string | null;
   head: string | null;
@@ -40,5 +44,5 @@ export async function readClockPostgres(db: Queryable, tables: readonly string[]
     quietFrom.set(row.table_name, aboveHead > minValid ? aboveHead : minValid);
   }
   const bound = BigInt(first.bound);
-  return { upper: upperOf(quietFrom, bound), bound, incarnation: incarnationOf('postgres', incarnationPartsOf(first)), quietFrom };
+  return { upper: upperOf(quietFrom, bound), bound, incarnation: incarnationOf('postgres', incarnationPartsOf(first)), quietFrom, unsettled: first.unsettled === true };
 }

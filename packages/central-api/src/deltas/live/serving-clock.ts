@@ -20,8 +20,25 @@ export interface ServingClockOptions {
   /** The trackingNames of the served tables, as the registry lists them now. */
   tables(): Promise<readonly string[]>;
   intervalMs: number;
+  /**
+   * A notification raised when a served table changed (PostgreSQL's LISTEN connection); null where there is none
+   * (SQL Server, PGlite), and the clock then ticks every interval while someone waits.
+   */
+  signal?: ChangeSignal | null;
+  /** While the signal listens and nothing is pending: how often the clock reads anyway. */
+  idleCheckMs?: number;
   logger: CentralLogger;
   isStopping(): boolean;
+}
+
+/** A notification that a served table changed: NotificationListener on a PostgreSQL server. */
+export interface ChangeSignal {
+  /** Whether notifications are being listened for now. */
+  readonly connected: boolean;
+  /** Connects (again) when it is not listening; never throws. */
+  listening(): Promise<boolean>;
+  /** Called on each notification, and when the connection comes up or is lost (either may have hidden one). */
+  onNotification(listener: () => void): () => void;
 }
 
 export type EpochListener = (epoch: Epoch, previous: Epoch | null) => void;
@@ -32,7 +49,10 @@ const ACTIVE_AFTER_READ_MS = 5_000;
 
 /**
  * Ticks once per interval while someone waits or has read lately, and not at all otherwise: one statement per
- * tick for every table, whatever the number of requests. A read that finds the clock idle or behind ticks it
+ * tick for every table, whatever the number of requests. With a change signal that listens, it rests between
+ * notifications instead: a tick follows each notification (at most one per interval, so a burst of commits costs
+ * one), ticks go on every interval while the last one saw a committed change that is not settled yet (an older
+ * transaction still open), and otherwise one tick per idleCheckMs makes sure. A read that finds the clock idle or behind ticks it
  * first (`current()`), so a first read after a quiet spell does not serve a stale epoch. It holds nothing
  * another replica needs: replicas may be in different epochs, and page-reads.ts reads the bound itself when a
  * client brings a version above this replica's.
@@ -49,9 +69,15 @@ export class ServingClock {
   private readonly stoppingListeners = new Set<() => void>();
   private hasWaiters: () => boolean = () => false;
   private stopped = false;
+  /** A notification came since the last reading began (or there was no reading yet): the epoch may be behind. */
+  private dirty = true;
+  /** The last reading saw a committed change above its settled bound: the next one will serve it. */
+  private unsettled = false;
   ticks = 0;
 
-  constructor(private readonly options: ServingClockOptions) {}
+  constructor(private readonly options: ServingClockOptions) {
+    options.signal?.onNotification(() => this.notified());
+  }
 
   get epoch(): Epoch | null {
     return this.epochValue;
@@ -73,7 +99,7 @@ export class ServingClock {
    */
   async current(): Promise<Epoch | null> {
     this.lastReadAt = Date.now();
-    if (this.epochValue !== null && Date.now() - this.lastTickAt <= this.options.intervalMs) {
+    if (this.epochValue !== null && Date.now() - this.lastTickAt <= this.pauseMs()) {
       this.schedule();
       return this.epochValue;
     }
@@ -100,36 +126,57 @@ export class ServingClock {
     return !this.stopped && (this.hasWaiters() || Date.now() - this.lastReadAt < ACTIVE_AFTER_READ_MS);
   }
 
+  /** How long an epoch stays current: an interval, or idleCheckMs while the signal listens and nothing is pending. */
+  private pauseMs(): number {
+    const resting = this.options.signal?.connected === true && !this.dirty && !this.unsettled;
+    return resting ? Math.max(this.options.intervalMs, this.options.idleCheckMs ?? this.options.intervalMs) : this.options.intervalMs;
+  }
+
+  /** A notification: the next tick comes an interval after the last one at the latest, not after the rest. */
+  private notified(): void {
+    this.dirty = true;
+    if (this.timer === undefined) return this.schedule();
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    this.schedule();
+  }
+
   private schedule(): void {
     if (this.timer !== undefined || this.ticking !== null || !this.active()) return;
-    const due = Math.max(0, this.lastTickAt + this.options.intervalMs - Date.now());
+    const due = Math.max(0, this.lastTickAt + this.pauseMs() - Date.now());
     this.timer = setTimeout(() => {
       this.timer = undefined;
       if (this.options.isStopping()) {
         for (const listener of this.stoppingListeners) listener();
         return;
       }
-      void this.tick().then(() => this.schedule());
+      void this.tick();
     }, due);
     // Waiters have their own timeouts; the clock alone must not keep a process alive.
     this.timer.unref();
   }
 
-  /** One reading at a time: concurrent callers share it. */
+  /** One reading at a time: concurrent callers share it. The next tick is scheduled once it is done. */
   private tick(): Promise<Epoch | null> {
     this.ticking ??= this.readOnce().finally(() => {
       this.ticking = null;
+      this.schedule();
     });
     return this.ticking;
   }
 
   private async readOnce(): Promise<Epoch | null> {
-    // The reading may miss what commits while it runs: its age counts from when it began.
+    // The reading may miss what commits while it runs: its age counts from when it began, and a notification
+    // that arrives meanwhile makes another.
     const startedAt = Date.now();
+    this.dirty = false;
+    // Opens the LISTEN connection on the first tick, and again after it was lost (rate-limited by the listener).
+    if (this.options.signal?.connected === false) void this.options.signal.listening();
     try {
       const reading = await this.options.read(await this.options.tables(), this.last);
       this.last = reading;
       this.lastTickAt = startedAt;
+      this.unsettled = reading.unsettled === true;
       this.ticks += 1;
       const previous = this.epochValue;
       if (previous === null || movedSince(previous, reading)) {
@@ -138,6 +185,7 @@ export class ServingClock {
       }
       return this.epochValue;
     } catch (error) {
+      this.dirty = true;
       if (Date.now() - this.lastErrorLogAt > ERROR_LOG_EVERY_MS) {
         this.lastErrorLogAt = Date.now();
         this.options.logger.warn({ err: error }, 'serving clock: reading the versions failed; reads take their own bound meanwhile');
