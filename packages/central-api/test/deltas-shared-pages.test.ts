@@ -88,6 +88,25 @@ describeBackends('shared pages and wake-ups by table', (backend) => {
     expect(pageOf(await rig.get(`/v1/changes?table=produto&since=${sinceB}`, { token: PDVS.b.token })).changes).toEqual([]);
   });
 
+  it("reads a table's next change once for PDVs that last read it in different epochs", async () => {
+    // Two PDVs caught up on produto, one before and one after a price change moved every window's upper version:
+    // their checkpoints differ, though nothing of produto lies between them.
+    const early = pageOf(await rig.get(`/v1/changes?table=produto&since=${await rig.checkpoint('produto')}`)).toVersion;
+    await insertPreco(rig, 1, 2, '3.3300');
+    let late = early;
+    await until(async () => {
+      late = pageOf(await rig.get(`/v1/changes?table=produto&since=${early}`)).toVersion;
+      return BigInt(late) > BigInt(early);
+    }, 'the price change to move the upper version');
+    // Their rounds after the next produto change (a wait would not tell: it moves every waiter to one level).
+    const before = rig.sharedPages();
+    await insertProdutos(rig, [5]);
+    await until(async () => pageOf(await rig.get(`/v1/changes?table=produto&since=${late}`)).changes.length > 0, 'the change served');
+    for (const since of [early, late, early]) expect(pageOf(await rig.get(`/v1/changes?table=produto&since=${since}`)).changes.map((c) => c.key.produto_id)).toEqual([5]);
+    // One window for both checkpoints: it starts where produto's quiet span began.
+    expect(rig.sharedPages().reads - before.reads).toBe(1);
+  });
+
   it('answers a window the clock knows to be quiet without reading it', async () => {
     const since = await rig.checkpoint('categoria');
     const first = pageOf(await rig.get(`/v1/changes?table=categoria&since=${since}`));
@@ -109,12 +128,13 @@ describeBackends('shared pages and wake-ups by table', (backend) => {
     await until(() => rig.sharedPages().reads > 0 && rig.waiting() === 1, 'the request to wait on after the loja-2 price');
     await new Promise((resolve) => setTimeout(resolve, 400));
     expect(rig.waiting()).toBe(1);
+    const before = rig.sharedPages();
     await insertProdutos(rig, [20]);
     const response = await pending;
     expect(response.status).toBe(200);
     expect(response.json).toEqual({ changed: ['produto'], incarnation: expect.any(String) });
-    // The PDVs' pages of that window, from their checkpoints: read once for all of them.
-    const before = rig.sharedPages();
+    // The PDVs' pages of that window, from their checkpoints: read once for all of them and the wait, which
+    // read the window from where produto's quiet span began, as the pages do.
     const pages = await Promise.all(Array.from({ length: 3 }, () => rig.get(`/v1/changes?table=produto&since=${since.produto}`)));
     for (const page of pages.map(pageOf)) expect(page.changes.map((c) => c.key.produto_id)).toEqual([20]);
     expect(rig.sharedPages().reads - before.reads).toBe(1);

@@ -177,6 +177,28 @@ describe('serving clock and long-poll hub', () => {
     state.next = reading(30n, { produto: 25n, loja: 3n });
     expect(await wait).toMatchObject({ kind: 'changed', changed: ['produto'] });
   });
+
+  it("starts a window where the table's quiet span began, and forgets spans a raised minimum valid version cut", async () => {
+    const { state, clock } = rig(reading(10n, { produto: 5n, loja: 3n }));
+    const tick = async (next: ClockReading) => {
+      state.next = next;
+      await sleep(60);
+      await clock.current();
+    };
+    await clock.current();
+    // loja changes, produto stays quiet from 5: its span grows to every upper version read since.
+    await tick(reading(20n, { produto: 5n, loja: 20n }));
+    expect([4n, 5n, 12n, 20n, 21n].map((since) => clock.windowStart('produto', since))).toEqual([4n, 5n, 5n, 5n, 21n]);
+    // produto changes: a new span from 31; the old one still serves the PDVs behind it.
+    await tick(reading(31n, { produto: 31n, loja: 20n }));
+    expect([12n, 20n, 25n, 31n].map((since) => clock.windowStart('produto', since))).toEqual([5n, 5n, 25n, 31n]);
+    // Retention raised loja's minimum valid version to 25, inside its span [20, 31]: that span may no longer be served from 20.
+    await tick(reading(31n, { produto: 31n, loja: 25n }));
+    expect([20n, 25n, 28n].map((since) => clock.windowStart('loja', since))).toEqual([20n, 25n, 25n]);
+    // Another incarnation: nothing known any more.
+    await tick(reading(31n, { produto: 31n, loja: 25n }, 'two'));
+    expect(clock.windowStart('produto', 12n)).toBe(12n);
+  });
 });
 
 describe('byte-bounded LRU', () => {

@@ -87,7 +87,14 @@ export function startDeltas(context: DeltasContext): Deltas {
     isStopping,
   });
   const hub = new LongPollHub(clock, isStopping);
-  const pages = new SharedPages({ db, store, maxBytes: config.SHARED_PAGES_MAX_MB * 1024 * 1024, maxAgeMs: config.SHARED_PAGES_MAX_AGE_MS, minReadLimit: SHARED_READ_MIN_LIMIT });
+  const pages = new SharedPages({
+    db,
+    store,
+    maxBytes: config.SHARED_PAGES_MAX_MB * 1024 * 1024,
+    maxAgeMs: config.SHARED_PAGES_MAX_AGE_MS,
+    minReadLimit: SHARED_READ_MIN_LIMIT,
+    windowStart: (trackingName, since) => clock.windowStart(trackingName, since),
+  });
   const retryAfterSeconds = (context.config as { RETRY_AFTER_SECONDS?: number }).RETRY_AFTER_SECONDS ?? 5;
   const caps = {
     longPolls: new ConcurrencyCap('long polls', config.LONG_POLLS_MAX, retryAfterSeconds),

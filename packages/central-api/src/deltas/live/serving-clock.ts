@@ -44,6 +44,14 @@ export interface ChangeSignal {
 export type EpochListener = (epoch: Epoch, previous: Epoch | null) => void;
 
 const ERROR_LOG_EVERY_MS = 30_000;
+/** Quiet spans kept per table (windowStart): enough for the PDVs a few changes behind. */
+const SPANS_PER_TABLE = 8;
+
+/** Versions [from, to] of a table from which a window up to any later upper holds the same changes as from `from`. */
+interface QuietSpan {
+  from: bigint;
+  to: bigint;
+}
 /** How long after the last read the clock goes on ticking without a waiter. */
 const ACTIVE_AFTER_READ_MS = 5_000;
 
@@ -66,6 +74,7 @@ export class ServingClock {
   private timer: NodeJS.Timeout | undefined;
   private lastErrorLogAt = 0;
   private readonly listeners = new Set<EpochListener>();
+  private readonly spans = new Map<string, QuietSpan[]>();
   private readonly stoppingListeners = new Set<() => void>();
   private hasWaiters: () => boolean = () => false;
   private stopped = false;
@@ -104,6 +113,18 @@ export class ServingClock {
       return this.epochValue;
     }
     return this.tick();
+  }
+
+  /**
+   * The start of the window that holds what a window of `trackingName` from `since` holds: a reading that found
+   * the table quiet from `from` up to its upper version `to` says there is no change between the two, so every
+   * `since` from `from` to `to` sees the same changes up to any later upper version. PDVs whose checkpoints
+   * differ only by the epochs at which they last read (a change to another table moved the upper version
+   * meanwhile) thereby ask for one window, read once. `since` itself when no span holds it.
+   */
+  windowStart(trackingName: string, since: bigint): bigint {
+    for (const span of this.spans.get(trackingName) ?? []) if (span.from <= since && since <= span.to) return span.from;
+    return since;
   }
 
   /** Called on the first tick after the server began to stop, so that waiters are let go. */
@@ -179,6 +200,7 @@ export class ServingClock {
       this.unsettled = reading.unsettled === true;
       this.ticks += 1;
       const previous = this.epochValue;
+      this.noteSpans(reading, previous);
       if (previous === null || movedSince(previous, reading)) {
         this.epochValue = { ...reading, since: Date.now() };
         for (const listener of this.listeners) listener(this.epochValue, previous);
@@ -192,6 +214,29 @@ export class ServingClock {
       }
       return null;
     }
+  }
+
+  /**
+   * Extends each table's latest quiet span to the reading's upper version, or starts a new one above it when the
+   * table changed. A quietFrom that moved without passing the latest span's end can only be a minimum valid
+   * version raised by retention: spans below it would send clients to a window it no longer serves, so they go.
+   */
+  private noteSpans(reading: ClockReading, previous: Epoch | null): void {
+    if (previous !== null && previous.incarnation !== reading.incarnation) this.spans.clear();
+    for (const [table, quietFrom] of reading.quietFrom) {
+      const spans = this.spans.get(table) ?? [];
+      const latest = spans.at(-1);
+      if (latest !== undefined && latest.from === quietFrom) {
+        if (reading.upper > latest.to) latest.to = reading.upper;
+        continue;
+      }
+      if (quietFrom > reading.upper) continue;
+      if (latest !== undefined && quietFrom <= latest.to) spans.length = 0;
+      spans.push({ from: quietFrom, to: reading.upper });
+      if (spans.length > SPANS_PER_TABLE) spans.shift();
+      this.spans.set(table, spans);
+    }
+    for (const table of this.spans.keys()) if (!reading.quietFrom.has(table)) this.spans.delete(table);
   }
 }
 

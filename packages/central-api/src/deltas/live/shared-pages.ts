@@ -1,6 +1,7 @@
 import type { Database } from '@goldpdv/core';
 import type { ChangesCursor } from '../cursor.js';
 import type { ChangesRead, DeltaStore } from '../db/delta-store.js';
+import { ResetRequiredError } from '../reset-required-error.js';
 import type { ServedTable } from '../served-table.js';
 import { ByteBoundedLru } from './byte-bounded-lru.js';
 import { quietUpTo, type Epoch } from './serving-clock.js';
@@ -14,6 +15,8 @@ export interface SharedPagesOptions {
   maxAgeMs: number;
   /** Reads ask for at least this many rows, so that a long poll's one-row read and a page of the same window share. */
   minReadLimit: number;
+  /** Where a window from `since` may start instead, with the same changes (ServingClock.windowStart); none: at `since`. */
+  windowStart?: (trackingName: string, since: bigint) => bigint;
 }
 
 export interface SharedPageRequest {
@@ -36,8 +39,9 @@ export interface SharedPageStats {
 /**
  * Each window of each table read once per replica and served from memory to every client that asks for it:
  * (table, since, upper, cursor, limit, scope). Clients share windows because the serving clock hands every first
- * page of an epoch the same upper version (serving-clock.ts), so the up-to-date PDVs of a fleet ask for the same
- * window, and a window the clock knows to be quiet is answered without a read.
+ * page of an epoch the same upper version (serving-clock.ts), and starts each window where the table's quiet
+ * span began (windowStart), so the up-to-date PDVs of a fleet ask for the same window whichever epoch they last
+ * read in; a window the clock knows to be quiet is answered without a read.
  *
  * A table filtered per loja on an integer key column is read unfiltered and cut per loja here: one read serves
  * every loja. Only the key decides, as the SQL filter of such a table does (read-changes.*.ts), tombstones
@@ -68,12 +72,27 @@ export class SharedPages {
     const lojaKey = splitKeyOf(table);
     const readTable = lojaKey === null ? table : { ...table, filter: null };
     const limit = Math.max(request.limit, this.options.minReadLimit);
-    const read = () => {
+    const readFrom = (from: bigint) => () => {
       this.stats.reads += 1;
-      return this.options.store.readChanges(this.options.db, { table: readTable, since, cursor, limit, lojaId, admit: () => null, upperHint: epoch });
+      return this.options.store.readChanges(this.options.db, { table: readTable, since: from, cursor, limit, lojaId, admit: () => null, upperHint: epoch });
     };
-    // Without the clock there is no shared upper version, hence nothing to share.
-    const whole = epoch === null ? await read() : await this.shared(this.keyOf(request, epoch, limit, lojaKey === null && table.filter !== null), read);
+    const perLoja = lojaKey === null && table.filter !== null;
+    let whole: ChangesRead;
+    if (epoch === null) {
+      // Without the clock there is no shared upper version, hence nothing to share.
+      whole = await readFrom(since)();
+    } else {
+      // Checkpoints that differ only by quiet versions share the window that starts where the quiet began.
+      const from = this.options.windowStart?.(table.trackingName, since) ?? since;
+      try {
+        whole = await this.shared(this.keyOf({ ...request, since: from }, epoch, limit, perLoja), readFrom(from));
+      } catch (error) {
+        // Retention raised the minimum valid version past the span's start since the clock last read: the
+        // caller's own version may still be valid, and is read as asked.
+        if (from === since || !(error instanceof ResetRequiredError)) throw error;
+        whole = await this.shared(this.keyOf(request, epoch, limit, perLoja), readFrom(since));
+      }
+    }
     return cut(whole, lojaKey === null ? null : { name: lojaKey, lojaId }, request.limit);
   }
 
