@@ -107,6 +107,19 @@ describeBackends('shared pages and wake-ups by table', (backend) => {
     expect(rig.sharedPages().reads - before.reads).toBe(1);
   });
 
+  it("serves a page read before another table's change after it too, up to the newer upper version, with no read", async () => {
+    const since = pageOf(await rig.get(`/v1/changes?table=produto&since=${await rig.checkpoint('produto')}`)).toVersion;
+    await insertProdutos(rig, [6]);
+    let first: ChangesPage | undefined;
+    await until(async () => (first = pageOf(await rig.get(`/v1/changes?table=produto&since=${since}`))).changes.length > 0, 'the change served');
+    const before = rig.sharedPages();
+    await insertPreco(rig, 2, 1, '4.4400');
+    let later = first!;
+    await until(async () => BigInt((later = pageOf(await rig.get(`/v1/changes?table=produto&since=${since}`))).toVersion) > BigInt(first!.toVersion), 'the price change to move the upper version');
+    expect(later.changes).toEqual(first!.changes);
+    expect(rig.sharedPages().reads - before.reads).toBe(0);
+  });
+
   it('answers a window the clock knows to be quiet without reading it', async () => {
     const since = await rig.checkpoint('categoria');
     const first = pageOf(await rig.get(`/v1/changes?table=categoria&since=${since}`));

@@ -50,8 +50,8 @@ export interface SharedPageStats {
  */
 export class SharedPages {
   readonly stats: SharedPageStats = { reads: 0, hits: 0, quiet: 0 };
-  private readonly kept: ByteBoundedLru<ChangesRead>;
-  private readonly reading = new Map<string, Promise<ChangesRead>>();
+  private readonly kept: ByteBoundedLru<KeptPage>;
+  private readonly reading = new Map<string, Promise<KeptPage>>();
   private readonly signatures = new WeakMap<ServedTable, string>();
 
   constructor(private readonly options: SharedPagesOptions) {
@@ -84,14 +84,16 @@ export class SharedPages {
     } else {
       // Checkpoints that differ only by quiet versions share the window that starts where the quiet began.
       const from = this.options.windowStart?.(table.trackingName, since) ?? since;
+      let kept: KeptPage;
       try {
-        whole = await this.shared(this.keyOf({ ...request, since: from }, epoch, limit, perLoja), readFrom(from));
+        kept = await this.shared(this.keyOf({ ...request, since: from }, epoch, limit, perLoja), epoch.upper, readFrom(from));
       } catch (error) {
         // Retention raised the minimum valid version past the span's start since the clock last read: the
         // caller's own version may still be valid, and is read as asked.
         if (from === since || !(error instanceof ResetRequiredError)) throw error;
-        whole = await this.shared(this.keyOf(request, epoch, limit, perLoja), readFrom(since));
+        kept = await this.shared(this.keyOf(request, epoch, limit, perLoja), epoch.upper, readFrom(since));
       }
+      whole = extendedTo(kept, epoch.upper);
     }
     return cut(whole, lojaKey === null ? null : { name: lojaKey, lojaId }, request.limit);
   }
@@ -104,11 +106,14 @@ export class SharedPages {
     const { table, since, cursor } = request;
     let signature = this.signatures.get(table);
     if (signature === undefined) this.signatures.set(table, (signature = signatureOf(table)));
-    const window = cursor === null ? `upper=${epoch.upper}` : `cursor=${cursor.to}/${cursor.v}/${cursor.k}`;
+    // A first page holds the table's changes from `since` up to its latest one (quietFrom): later epochs that
+    // only moved other tables share it (extendedTo). A table the clock does not know is keyed by the upper version.
+    const quietFrom = epoch.quietFrom.get(table.trackingName);
+    const window = cursor !== null ? `cursor=${cursor.to}/${cursor.v}/${cursor.k}` : quietFrom !== undefined ? `quiet=${quietFrom}` : `upper=${epoch.upper}`;
     return [epoch.incarnation, signature, since, window, limit, perLoja ? request.lojaId : '*'].join('|');
   }
 
-  private async shared(key: string, read: () => Promise<ChangesRead>): Promise<ChangesRead> {
+  private async shared(key: string, upper: bigint, read: () => Promise<ChangesRead>): Promise<KeptPage> {
     const kept = this.kept.get(key);
     if (kept) {
       this.stats.hits += 1;
@@ -119,15 +124,33 @@ export class SharedPages {
       this.stats.hits += 1;
       return pending;
     }
-    const started = read().then(
-      (whole) => {
-        this.kept.set(key, whole, sizeOf(whole));
-        return whole;
-      },
-    ).finally(() => this.reading.delete(key));
+    const started = read()
+      .then((page) => {
+        const entry = { page, readUpper: upper };
+        this.kept.set(key, entry, sizeOf(page));
+        return entry;
+      })
+      .finally(() => this.reading.delete(key));
     this.reading.set(key, started);
     return started;
   }
+}
+
+/** A page as read, with the upper version of the epoch it was read in. */
+interface KeptPage {
+  page: ChangesRead;
+  readUpper: bigint;
+}
+
+/**
+ * A whole first page read up to an earlier epoch's upper version, answered in a later epoch: its key holds the
+ * table's latest change, so nothing of the table lies between the two upper versions, and the page moves the
+ * client's checkpoint up to the newer one. A page cut short (its cursor carries its own upper version), or one
+ * that did not end at its epoch's upper version, is answered as read.
+ */
+function extendedTo({ page, readUpper }: KeptPage, upper: bigint): ChangesRead {
+  const whole = !page.hasMore && page.next === null && page.toVersion === readUpper.toString();
+  return whole && upper > readUpper ? { ...page, toVersion: upper.toString() } : page;
 }
 
 /**
