@@ -150,7 +150,7 @@ export class SimulatedPdv {
     }
   }
 
-  /** pull-service's cycle: rounds (one page per table, parents first) until every table is idle, then a long-poll. */
+  /** pull-service's cycle: rounds (one page per table, parents first) until every table is caught up, then a long-poll. */
   private async pullLoop(): Promise<void> {
     const signal = this.stopping.signal;
     while (!signal.aborted) {
@@ -175,7 +175,8 @@ export class SimulatedPdv {
 
   /**
    * One page of every table, or, as pull-service's round does after a wait that named its tables, of those only
-   * (none after a quiet wait), with every table read at least every FULL_ROUND_MS; true when any table moved.
+   * (none after a quiet wait), with every table read at least every FULL_ROUND_MS; true when a table has more
+   * pages to fetch (or was taken again from a snapshot).
    */
   private async round(): Promise<boolean> {
     let busy = false;
@@ -202,7 +203,8 @@ export class SimulatedPdv {
         checkpoint.version = page.toVersion;
         checkpoint.cursor = null;
       }
-      if (page.hasMore || page.changes.length > 0) busy = true;
+      // As pull-service: a page that reached its window's end leaves the table caught up, and the wait follows.
+      if (page.hasMore) busy = true;
     }
     return busy;
   }

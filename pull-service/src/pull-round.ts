@@ -96,16 +96,30 @@ export class PullRound {
         checkpoint = (await this.checkpoints.readAll(this.db)).get(table)!;
       }
       centralAnswered ||= result.kind === 'failed' && result.error instanceof ContractError;
-      allIdle &&= result.kind === 'idle';
+      const caughtUp = await this.caughtUp(table, checkpoint, result);
+      allIdle &&= result.kind === 'idle' || caughtUp !== null;
       if (result.kind === 'idle') idle.push({ table, checkpoint });
+      else if (caughtUp !== null) idle.push({ table, checkpoint: caughtUp });
       if (result.kind === 'progress' || result.kind === 'snapshot-started') moving.add(table);
-      // After any progress the next round starts at once: more may be waiting, and only an all-idle round long-polls.
-      busy ||= result.kind === 'progress' || result.kind === 'snapshot-started' || (result.kind === 'waiting' && parentsBusy);
+      // After other progress the next round starts at once: more may be waiting, and only an all-idle round long-polls.
+      busy ||= (result.kind === 'progress' && caughtUp === null) || result.kind === 'snapshot-started' || (result.kind === 'waiting' && parentsBusy);
     }
     if (centralAnswered && !centralUnavailable) this.central.reachable();
     board.publish();
     this.idleBefore = new Map(idle.map((entry) => [entry.table, entry.checkpoint]));
     return { busy, idle: allIdle && !signal.aborted ? idle : null };
+  }
+
+  /**
+   * The checkpoint a delta page left its table at when the page took it to its window's end, with no more pages
+   * and no deletes held back: the table is as current as a second read would show, and the wait that follows
+   * starts there and answers at once if anything came meanwhile, so a change costs a PDV one read, not two.
+   * Null otherwise (more to fetch, a snapshot, deletes to try again): the next round steps the table.
+   */
+  private async caughtUp(table: string, stepped: Checkpoint, result: StepResult): Promise<Checkpoint | null> {
+    if (result.kind !== 'progress' || result.more || stepped.mode !== 'delta') return null;
+    const after = (await this.checkpoints.readAll(this.db)).get(table);
+    return after !== undefined && after.mode === 'delta' && after.pendingDeletes.length === 0 ? after : null;
   }
 
   private async report(job: TableJob, result: StepResult): Promise<void> {

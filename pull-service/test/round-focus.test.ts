@@ -11,8 +11,8 @@ import { createPdvDatabase, memoryLogger, newHealth, readCheckpoints, workerConf
 import type { HealthState } from '@goldpdv/core';
 
 /**
- * What a change costs a PDV: after a wait that names the changed table, the round reads that table only, and
- * after a quiet wait it reads none, until the periodic full round. A recording proxy on loopback sits between
+ * What a change costs a PDV: after a wait that names the changed table, the round reads that table only (one
+ * page when it holds the change), and after a quiet wait it reads none, until the periodic full round. A recording proxy on loopback sits between
  * the real worker and the real central API and notes each request's path and table.
  */
 describeBackends('a round reads only what the wait named', (backend) => {
@@ -83,6 +83,10 @@ describeBackends('a round reads only what the wait named', (backend) => {
     await new Promise((resolve) => setTimeout(resolve, 300));
     await insertProduto(central, 90);
     await cycle;
+    // One read brings the table to its window's end: the next request is the wait, not a second read to be sure.
+    const afterWake = seen.length;
+    await worker.runCycle(signal);
+    expect(seen.slice(afterWake).filter((entry) => entry.startsWith('changes:') || entry === '/v1/changes/wait')).toEqual(['changes:produto', '/v1/changes/wait']);
     for (let more = 0; more < 5; more++) await worker.runCycle(signal);
     expect(new Set(seen.filter((entry) => entry.startsWith('changes:')))).toEqual(new Set(['changes:produto']));
     await expectSameCatalog(central.db, local.db, PDV.lojaId, (actual, expected, table) => expect(actual, table).toEqual(expected));
