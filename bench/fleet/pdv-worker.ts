@@ -39,6 +39,7 @@ async function setUp(setup: WorkerSetup): Promise<void> {
     longPollMs: setup.longPollMs,
     waitEndpoint: setup.waitEndpoint,
     focusedRounds: setup.focusedRounds,
+    waitPages: setup.waitPages,
     statusIntervalMs: setup.statusIntervalMs,
     saleIntervalMs: setup.saleIntervalMs,
     products: setup.products,

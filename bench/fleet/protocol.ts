@@ -20,6 +20,8 @@ export interface PdvSettings {
   waitEndpoint: boolean;
   /** After a wait that named its tables, read those only (pull-service's PullRound focus). */
   focusedRounds: boolean;
+  /** Ask the wait to carry the changed tables' first pages (limit and Sync-Tokens), as pull-service does. */
+  waitPages: boolean;
   statusIntervalMs: number;
   saleIntervalMs: number;
   products: number;

@@ -5,7 +5,7 @@ const show = (value: number | string | null, unit = ''): string => (value === nu
 /** The figures for a reader; `--json` adds one JSON object as the last line. */
 export function formatReport(result: FleetResult): string {
   return [
-    `central-api: ${result.central}; PDVs wait ${result.wait_mode}, ${result.wait_requests} wait requests; rounds ${result.rounds}`,
+    `central-api: ${result.central}; PDVs wait ${result.wait_mode}, ${result.wait_requests} wait requests; rounds ${result.rounds}; wait answers: ${result.wait_pages}`,
     `fleet: ${result.pdvs} PDVs over ${result.replicas} central-api replica(s), ${result.workers} worker process(es), tables: ${result.tables}; setup ${result.setup_seconds} s`,
     `commit -> visible at every PDV that should see it (${result.commits} commits, ${result.expected_sightings} commit x PDV pairs):`,
     `  p50 ${show(result.p50_ms, ' ms')}   p99 ${show(result.p99_ms, ' ms')}   max ${show(result.max_ms, ' ms')}   missed (> 10 s) ${result.missed}`,

@@ -72,6 +72,8 @@ export interface FleetResult {
   wait_mode: string;
   /** Which tables a round after a wake reads. */
   rounds: string;
+  /** Whether the waits carried the changed tables' first pages. */
+  wait_pages: string;
   wait_requests: number;
   central: string;
   sales_posted: number;
@@ -147,6 +149,7 @@ export async function runFleetBench(options: FleetOptions, progress: Progress, s
       longPollMs: options.longPollMs,
       waitEndpoint: options.waitEndpoint,
       focusedRounds: options.focusedRounds,
+      waitPages: options.waitPages,
       statusIntervalMs: options.statusIntervalMs,
       saleIntervalMs: options.saleIntervalMs,
       products: PRODUCTS,
@@ -269,6 +272,7 @@ export async function runFleetBench(options: FleetOptions, progress: Progress, s
       pdv_refused_503: counters.refused503,
       pdv_refused_429: counters.refused429,
       rounds: options.focusedRounds ? 'focused (the tables the wait named)' : 'full (every table after a wake)',
+      wait_pages: options.waitPages ? 'carried (the wait answers with the changed tables\' first pages)' : 'names only (--no-wait-pages)',
       wait_mode: !options.waitEndpoint ? 'per table (--no-wait-endpoint)' : counters.waitFallbacks > 0 ? `per table (${counters.waitFallbacks} PDVs got 404 to /v1/changes/wait)` : 'one request (/v1/changes/wait)',
       wait_requests: counters.waitRequests,
       central: options.centralDir ?? 'this tree',

@@ -30,6 +30,8 @@ export interface TableCheckpoint {
 }
 
 interface ChangesPage {
+  table: string;
+  sinceVersion: string;
   toVersion: string;
   changes: { op: 'upsert' | 'delete'; row?: Record<string, unknown> }[];
   hasMore: boolean;
@@ -217,11 +219,34 @@ export class SimulatedPdv {
   private async longPoll(): Promise<void> {
     if (this.waitOneRequest) {
       const tables = this.checkpoints.map((checkpoint) => `${checkpoint.table}:${checkpoint.version}`).join(',');
+      const query: Record<string, string> = { tables, wait: String(this.env.longPollMs) };
+      const headers: Record<string, string> = {};
+      const tokens = this.checkpoints.flatMap((checkpoint) => (checkpoint.syncToken ? [`${checkpoint.table}=${checkpoint.syncToken}`] : []));
+      if (this.env.waitPages && tokens.length > 0) {
+        query.limit = String(PAGE_SIZE);
+        headers['sync-tokens'] = tokens.join(', ');
+      }
       this.env.counters.waitRequests += 1;
-      const answer = await this.get('/v1/changes/wait', { tables, wait: String(this.env.longPollMs) }, this.env.longPollMs);
+      const answer = await this.get('/v1/changes/wait', query, this.env.longPollMs, null, this.stopping.signal, headers);
       if (answer.status !== 404) {
-        const changed = (this.json(answer) as { changed?: unknown }).changed;
-        this.focus = this.env.focusedRounds && Array.isArray(changed) ? new Set(changed.map(String)) : null;
+        const arrivedAt = Date.now();
+        const body = this.json(answer) as { changed?: unknown; pages?: { page: ChangesPage; syncToken: string }[] };
+        // As pull-service: a carried page is applied as its table's read would be; a table it took to the
+        // window's end needs no read of its own.
+        const served = new Set<string>();
+        for (const { page, syncToken } of body.pages ?? []) {
+          const checkpoint = this.checkpoints.find((candidate) => candidate.table === page.table && candidate.version === page.sinceVersion);
+          if (checkpoint === undefined) continue;
+          this.sight(checkpoint.table, page, arrivedAt);
+          checkpoint.syncToken = syncToken;
+          if (page.hasMore) checkpoint.cursor = page.nextCursor;
+          else {
+            checkpoint.version = page.toVersion;
+            served.add(checkpoint.table);
+          }
+        }
+        const changed = body.changed;
+        this.focus = this.env.focusedRounds && Array.isArray(changed) ? new Set(changed.map(String).filter((table) => !served.has(table))) : null;
         return;
       }
       this.waitOneRequest = false;
@@ -324,10 +349,17 @@ export class SimulatedPdv {
     this.schedule(this.env.saleIntervalMs * (0.5 + Math.random()), () => this.saleLoop());
   }
 
-  private get(path: string, query: Record<string, string>, waitMs: number, syncToken: string | null = null, signal: AbortSignal = this.stopping.signal): Promise<Answer> {
+  private get(
+    path: string,
+    query: Record<string, string>,
+    waitMs: number,
+    syncToken: string | null = null,
+    signal: AbortSignal = this.stopping.signal,
+    extraHeaders: Record<string, string> = {},
+  ): Promise<Answer> {
     const url = new URL(path, this.pdv.baseUrl);
     for (const [name, value] of Object.entries(query)) url.searchParams.set(name, value);
-    const headers: Record<string, string> = { authorization: `Bearer ${this.pdv.token}`, accept: 'application/json', 'sync-contract': '2' };
+    const headers: Record<string, string> = { authorization: `Bearer ${this.pdv.token}`, accept: 'application/json', 'sync-contract': '2', ...extraHeaders };
     if (syncToken !== null) headers['sync-token'] = syncToken;
     this.env.counters.requests += 1;
     return request(this.pullAgent, url, 'GET', headers, null, waitMs + RESPONSE_TIMEOUT_MS, signal);

@@ -1,9 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { CentralAvailability, CentralUnavailableError, ConfigError, createHttpClient, packageVersion, startStatusReporter, type CycleOutcome, type DaemonContext, type DaemonWorker, type Database } from '@goldpdv/core';
-import { CentralPullClient } from './api/central-pull-client.js';
+import { CentralPullClient, type ChangesAnswer } from './api/central-pull-client.js';
 import { waitForChanges } from './api/long-poll.js';
 import { TablePages } from './api/table-pages.js';
 import type { PullEnv } from './config.js';
+import type { Checkpoint } from './db/checkpoint-store.js';
 import { pullStoresFor, type PullStores } from './db/pull-stores.js';
 import type { Logger } from './logger.js';
 import { loadTableMapping, type MappingFile } from './plan/table-mapping.js';
@@ -122,7 +123,10 @@ export function createPullWorker({ config, db, logger, health, metrics }: PullCo
       logger.trace({ busy: result.busy, idle: result.idle?.map((entry) => entry.table) ?? null }, 'round done');
       if (result.busy || result.idle === null || config.PULL_LONG_POLL_MS === 0 || signal.aborted) return { busy: result.busy };
       const started = Date.now();
-      const waited = await waitForChanges(client, result.idle, config.PULL_LONG_POLL_MS, signal);
+      // The changed tables' first pages come with the wait's answer, at the smallest page size of the tables.
+      const pageLimit = Math.min(...result.idle.map(({ table }) => round!.jobs.find((job) => job.plan.table === table)?.plan.pageSize ?? Infinity));
+      const waited = await waitForChanges(client, result.idle, config.PULL_LONG_POLL_MS, signal, undefined, Number.isFinite(pageLimit) ? pageLimit : null);
+      if (waited.kind === 'changes') offerCarriedPages(round.jobs, result.idle, waited.pages);
       logger.debug({ outcome: waited.kind, table: waited.kind === 'changes' ? waited.table : undefined, ms: Date.now() - started }, 'long-poll ended');
       if (waited.kind === 'error') {
         if (waited.error instanceof CentralUnavailableError) central.unavailable(waited.error.message, waited.error.status);
@@ -169,6 +173,20 @@ async function checkMapping(db: Database, stores: PullStores, mapping: MappingFi
     'table mapping checked against the local database',
   );
   return plan;
+}
+
+/**
+ * Hands each page a wait's answer carried to its table, keyed by the checkpoint the wait was asked from: the
+ * round's step for that table takes it instead of asking again (TablePages.offerChanges), and checks and applies
+ * it as any page.
+ */
+function offerCarriedPages(jobs: readonly TableJob[], waited: readonly { table: string; checkpoint: Checkpoint }[], pages: ReadonlyMap<string, ChangesAnswer> | undefined): void {
+  if (pages === undefined) return;
+  for (const { table, checkpoint } of waited) {
+    const answer = pages.get(table);
+    const job = jobs.find((candidate) => candidate.plan.table === table);
+    if (answer !== undefined && job !== undefined) job.pages.offerChanges(checkpoint.version, checkpoint.syncToken, answer);
+  }
 }
 
 function readCaFile(file: string): string {

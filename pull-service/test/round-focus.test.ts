@@ -11,8 +11,8 @@ import { createPdvDatabase, memoryLogger, newHealth, readCheckpoints, workerConf
 import type { HealthState } from '@goldpdv/core';
 
 /**
- * What a change costs a PDV: after a wait that names the changed table, the round reads that table only (one
- * page when it holds the change), and after a quiet wait it reads none, until the periodic full round. A recording proxy on loopback sits between
+ * What a change costs a PDV: the wait that names the changed table carries its page, which the round applies
+ * without reading any table, and after a quiet wait it reads none, until the periodic full round. A recording proxy on loopback sits between
  * the real worker and the real central API and notes each request's path and table.
  */
 describeBackends('a round reads only what the wait named', (backend) => {
@@ -30,7 +30,7 @@ describeBackends('a round reads only what the wait named', (backend) => {
     const target = new URL(central.url);
     proxy = createServer((req, res) => {
       const url = new URL(req.url ?? '/', 'http://proxy');
-      seen.push(url.pathname === '/v1/changes' ? `changes:${url.searchParams.get('table')}` : url.pathname);
+      seen.push(url.pathname === '/v1/changes' ? `changes:${url.searchParams.get('table')}` : url.pathname === '/v1/changes/wait' && url.searchParams.has('limit') ? 'wait with pages' : url.pathname);
       const forward = httpRequest({ host: target.hostname, port: target.port, path: req.url, method: req.method, headers: req.headers }, (answer) => {
         res.writeHead(answer.statusCode ?? 502, answer.headers);
         answer.pipe(res);
@@ -58,10 +58,10 @@ describeBackends('a round reads only what the wait named', (backend) => {
     await central.close();
   });
 
-  it('reads the changed table after a wake, no table after a quiet wait, and every table on the first round', async () => {
+  it('applies the page a wake carries, reads no table after a quiet wait, and every table on the first round', async () => {
     await insertCatalog(central, 5);
     // The first rounds read every table, then the worker waits (1.5 s) with nothing new: a quiet wait.
-    for (let cycle = 0; cycle < 50 && !seen.includes('/v1/changes/wait'); cycle++) await worker.runCycle(signal);
+    for (let cycle = 0; cycle < 50 && !seen.includes('wait with pages'); cycle++) await worker.runCycle(signal);
     const tablesRead = new Set(seen.filter((entry) => entry.startsWith('changes:') || entry === '/v1/snapshot'));
     expect(tablesRead.size).toBeGreaterThan(3);
 
@@ -74,22 +74,23 @@ describeBackends('a round reads only what the wait named', (backend) => {
     seen.length = 0;
     await worker.runCycle(signal);
     expect(seen.filter((entry) => entry.startsWith('changes:'))).toEqual([]);
-    expect(seen).toContain('/v1/changes/wait');
+    expect(seen).toContain('wait with pages');
     expect(Date.parse(lastSuccess())).toBeGreaterThan(Date.parse(before));
 
-    // A change to one table while the worker waits: the round after the wake reads that table, and only it.
+    // A change to one table while the worker waits: its page comes with the wait's answer, and the round after
+    // the wake applies it without asking any table again; its page takes the table to its window's end, so the
+    // next request is the next wait, not a second read to be sure.
     seen.length = 0;
     const cycle = worker.runCycle(signal);
     await new Promise((resolve) => setTimeout(resolve, 300));
     await insertProduto(central, 90);
     await cycle;
-    // One read brings the table to its window's end: the next request is the wait, not a second read to be sure.
     const afterWake = seen.length;
     await worker.runCycle(signal);
-    expect(seen.slice(afterWake).filter((entry) => entry.startsWith('changes:') || entry === '/v1/changes/wait')).toEqual(['changes:produto', '/v1/changes/wait']);
-    for (let more = 0; more < 5; more++) await worker.runCycle(signal);
-    expect(new Set(seen.filter((entry) => entry.startsWith('changes:')))).toEqual(new Set(['changes:produto']));
+    expect(seen.slice(afterWake).filter((entry) => entry.startsWith('changes:') || entry.includes('wait'))).toEqual(['wait with pages']);
     await expectSameCatalog(central.db, local.db, PDV.lojaId, (actual, expected, table) => expect(actual, table).toEqual(expected));
+    for (let more = 0; more < 5; more++) await worker.runCycle(signal);
+    expect(seen.filter((entry) => entry.startsWith('changes:'))).toEqual([]);
   }, 120_000);
 
   it('after a quiet wait, still steps a table that holds deletes back, so they go once the local rows referring to them do', async () => {
@@ -100,7 +101,7 @@ describeBackends('a round reads only what the wait named', (backend) => {
         seen.length = 0;
         await worker.runCycle(signal);
         // A round that asked no table (but those named) came after a quiet wait.
-        if (seen.includes('/v1/changes/wait') && !seen.some((entry) => entry.startsWith('changes:') && !except.includes(entry))) return;
+        if (seen.includes('wait with pages') && !seen.some((entry) => entry.startsWith('changes:') && !except.includes(entry))) return;
       }
       throw new Error('the worker never settled into quiet waits');
     };

@@ -1,4 +1,4 @@
-import type { ChangesPage } from '@goldpdv/core';
+import type { ChangesPage, ChangesWaitAnswer } from '@goldpdv/core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeBackends } from '../../core/test/support/backends.js';
 import { PDVS } from './support/central-harness.js';
@@ -151,6 +151,44 @@ describeBackends('shared pages and wake-ups by table', (backend) => {
     const pages = await Promise.all(Array.from({ length: 3 }, () => rig.get(`/v1/changes?table=produto&since=${since.produto}`)));
     for (const page of pages.map(pageOf)) expect(page.changes.map((c) => c.key.produto_id)).toEqual([20]);
     expect(rig.sharedPages().reads - before.reads).toBe(1);
+  });
+
+  it("carries the changed table's first page in the wait's answer, as its Sync-Token admits it, with no read of its own", async () => {
+    const since = { produto: await rig.checkpoint('produto'), preco_loja: await rig.checkpoint('preco_loja') };
+    const tables = Object.entries(since).map(([table, version]) => `${table}:${version}`).join(',');
+    const tokens = `produto=${rig.syncTokenOf('produto')}, preco_loja=${rig.syncTokenOf('preco_loja')}`;
+    const waits = Array.from({ length: 3 }, () => rig.get(`/v1/changes/wait?tables=${tables}&wait=20000&limit=100`, { headers: { 'sync-tokens': tokens } }));
+    // A PDV of loja 2 whose produto token is another table's: produto is only named for it.
+    const forged = rig.get(`/v1/changes/wait?tables=produto:${since.produto}&wait=20000&limit=100`, {
+      token: PDVS.b.token,
+      headers: { 'sync-tokens': `produto=${rig.syncTokenOf('preco_loja')}` },
+    });
+    await until(() => rig.waiting() === 4, 'four waits');
+    const before = rig.sharedPages();
+    await insertProdutos(rig, [21]);
+    for (const response of await Promise.all(waits)) {
+      expect(response.status).toBe(200);
+      const answer = response.json as ChangesWaitAnswer;
+      expect(answer.changed).toEqual(['produto']);
+      expect(answer.pages).toHaveLength(1);
+      const [carried] = answer.pages!;
+      expect(carried!.page).toMatchObject({ table: 'produto', sinceVersion: since.produto, hasMore: false });
+      expect(carried!.page.changes.map((c) => c.key.produto_id)).toEqual([21]);
+      expect(carried!.syncToken).toEqual(expect.any(String));
+      expect(carried!.incarnation).toBe(answer.incarnation);
+      // The page is the one GET /v1/changes answers from the same checkpoint.
+      expect(pageOf(await rig.get(`/v1/changes?table=produto&since=${since.produto}&limit=100`)).changes).toEqual(carried!.page.changes);
+    }
+    expect(await forged.then((response) => response.json)).toEqual({ changed: ['produto'], incarnation: expect.any(String), pages: [] });
+    // The waits' own reads and the carried pages: the window read once.
+    expect(rig.sharedPages().reads - before.reads).toBe(1);
+
+    // A header that names a table the wait does not, or a token twice, is a 400 naming it.
+    for (const header of [`loja=${rig.syncTokenOf('produto')}`, `produto=a, produto=b`, 'produto']) {
+      const refused = await rig.get(`/v1/changes/wait?tables=${tables}&wait=0&limit=100`, { headers: { 'sync-tokens': header } });
+      expect(refused.status).toBe(400);
+      expect((refused.json as { field?: string }).field).toBe('Sync-Tokens');
+    }
   });
 
   it('answers a wait at once for a table to be loaded again, and refuses malformed tables with 400', async () => {

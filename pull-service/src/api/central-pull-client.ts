@@ -22,6 +22,7 @@ import {
   type TablesResponse,
   SYNC_CONTRACT_HEADER,
   SYNC_CONTRACT_VERSION,
+  SYNC_TOKENS_HEADER,
 } from '@goldpdv/core';
 
 /**
@@ -127,10 +128,22 @@ export class CentralPullClient {
    * GET /v1/changes/wait: one long poll for several tables; the names of those with changes for this PDV (none
    * after a quiet wait). Null when the server has no such endpoint (404, a central-api before it).
    */
-  async waitForAny(tables: readonly { table: string; since: string }[], waitMs: number, signal?: AbortSignal): Promise<ChangesWaitAnswer | null> {
+  async waitForAny(
+    tables: readonly { table: string; since: string; syncToken?: string | null }[],
+    waitMs: number,
+    signal?: AbortSignal,
+    pageLimit: number | null = null,
+  ): Promise<ChangesWaitAnswer | null> {
     const query: Record<string, string> = { tables: tables.map(({ table, since }) => `${table}:${since}`).join(',') };
     if (waitMs > 0) query.wait = String(waitMs);
-    const response = await this.get('/v1/changes/wait', query, signal, waitMs);
+    const headers: Record<string, string> = {};
+    // With a limit and the tables' Sync-Tokens, the answer carries the changed tables' first pages.
+    const tokens = tables.flatMap(({ table, syncToken }) => (syncToken ? [`${table}=${syncToken}`] : []));
+    if (pageLimit !== null && tokens.length > 0) {
+      query.limit = String(pageLimit);
+      headers[SYNC_TOKENS_HEADER] = tokens.join(', ');
+    }
+    const response = await this.get('/v1/changes/wait', query, signal, waitMs, headers);
     if (response.status === 404) return null;
     this.expectOk(response, null);
     return this.parse(response, changesWaitSchema, null, 'wait answer');

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { CentralUnavailableError } from '@goldpdv/core';
-import type { CentralPullClient } from './central-pull-client.js';
+import { CentralUnavailableError, type ChangesWaitAnswer } from '@goldpdv/core';
+import type { CentralPullClient, ChangesAnswer } from './central-pull-client.js';
 import type { Checkpoint } from '../db/checkpoint-store.js';
 
 export type LongPollResult =
@@ -8,7 +8,7 @@ export type LongPollResult =
    * Some table has changes (or must be taken again from a snapshot): start a round now. `tables` names every
    * table the server said changed, or null when every table must be read (another incarnation of the database).
    */
-  | { kind: 'changes'; table: string; tables: string[] | null }
+  | { kind: 'changes'; table: string; tables: string[] | null; pages?: ReadonlyMap<string, ChangesAnswer> }
   /** Every request waited its full time: the server holds requests, so the next wait can start at once. */
   | { kind: 'quiet' }
   /** Answers came back early with nothing: the server does not hold requests; fall back to the poll interval. */
@@ -20,7 +20,8 @@ export type LongPollResult =
  * no table waits while another has work. One request for all of them (GET /v1/changes/wait); a central-api
  * without that endpoint (404) gets one request per table, all at once, the first that reports changes
  * cancelling the others, and is not asked again by this process. Nothing fetched here is applied: the round
- * that follows fetches and applies in dependency order.
+ * that follows fetches and applies in dependency order. With `pageLimit`, the one request asks for the changed
+ * tables' first pages too (`pages`, by table): the round applies them without asking again.
  */
 export async function waitForChanges(
   client: CentralPullClient,
@@ -28,17 +29,19 @@ export async function waitForChanges(
   waitMs: number,
   signal: AbortSignal,
   support: WaitSupport = processWaitSupport,
+  pageLimit: number | null = null,
 ): Promise<LongPollResult> {
   if (tables.length === 0 || signal.aborted) return { kind: 'early' };
   if (support.oneRequest) {
     const started = Date.now();
     try {
-      const answer = await client.waitForAny(tables.map(({ table, checkpoint }) => ({ table, since: checkpoint.version })), waitMs, signal);
+      const waited = tables.map(({ table, checkpoint }) => ({ table, since: checkpoint.version, syncToken: checkpoint.syncToken }));
+      const answer = await client.waitForAny(waited, waitMs, signal, pageLimit);
       if (answer !== null) {
         // Loaded from another incarnation of the central database: the round's reads answer the reset.
         const reloaded = tables.find(({ checkpoint }) => answer.incarnation !== null && checkpoint.incarnation !== null && checkpoint.incarnation !== answer.incarnation);
         if (reloaded) return { kind: 'changes', table: reloaded.table, tables: null };
-        if (answer.changed.length > 0) return { kind: 'changes', table: answer.changed[0]!, tables: answer.changed };
+        if (answer.changed.length > 0) return { kind: 'changes', table: answer.changed[0]!, tables: answer.changed, pages: carriedPages(answer.pages) };
         return quietOrEarly(started, waitMs);
       }
       support.oneRequest = false;
@@ -49,6 +52,11 @@ export async function waitForChanges(
     }
   }
   return waitPerTable(client, tables, waitMs, signal);
+}
+
+/** The pages a wait answer carried, as the answers of GET /v1/changes they stand for. */
+function carriedPages(pages: ChangesWaitAnswer['pages']): ReadonlyMap<string, ChangesAnswer> {
+  return new Map((pages ?? []).map(({ page, syncToken, incarnation }) => [page.table, { kind: 'page', page, syncToken, incarnation }]));
 }
 
 /** Whether the central API answers GET /v1/changes/wait; learnt once per process (a 404 turns it off). */

@@ -20,6 +20,14 @@ export class TablePages {
     return this.take(changesKey(since, cursor, syncToken), () => this.fetchChanges(since, cursor, syncToken, signal));
   }
 
+  /**
+   * A first page from `since` that came another way (carried by a wait's answer): the next step that asks for
+   * exactly it, with the same Sync-Token, takes it instead of fetching it.
+   */
+  offerChanges(since: string, syncToken: string | null, answer: ChangesAnswer): void {
+    this.ahead = { key: changesKey(since, null, syncToken), answer: Promise.resolve(answer) };
+  }
+
   fetchChangesAhead(since: string, cursor: string | null, syncToken: string | null, signal: AbortSignal): void {
     this.fetchAhead(changesKey(since, cursor, syncToken), () => this.fetchChanges(since, cursor, syncToken, signal));
   }

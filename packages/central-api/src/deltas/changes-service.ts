@@ -1,4 +1,4 @@
-import { SYNC_CONTRACT_VERSION, type ChangesPage, type ChangesWaitAnswer, type Database } from '@goldpdv/core';
+import { SYNC_CONTRACT_VERSION, type ChangesPage, type ChangesWaitAnswer, type Database, type WaitPage } from '@goldpdv/core';
 import { cursorKeyNames, decodeChangesCursor, encodeCursor, type ChangesCursor } from './cursor.js';
 import type { ChangesRead, DeltaStore } from './db/delta-store.js';
 import { InvalidPullRequestError } from './invalid-pull-request-error.js';
@@ -55,6 +55,8 @@ export interface WaitQuery {
   tables: { table: string; since: bigint }[];
   waitMs: number;
   lojaId: number;
+  /** Carry the first page of each changed table whose Sync-Token is given (by table name); null: names only. */
+  pages?: { limit: number; syncTokens: ReadonlyMap<string, string> } | null;
   signal?: AbortSignal;
 }
 
@@ -112,7 +114,7 @@ function admission(reading: SyncTokenReading, table: ServedTable, lojaId: number
  */
 export function createChangesService(options: ChangesServiceOptions): ChangesService {
   const { db, store, registry, clock, pages, hub, tokens, acceptContractV1 } = options;
-  return {
+  const service: ChangesService = {
     async readChanges(query) {
       const table = await servedTableNamed(registry, query.table);
       const cursor = query.cursor === null ? null : decodeChangesCursor(query.cursor, cursorKeyNames(table));
@@ -177,11 +179,35 @@ export function createChangesService(options: ChangesServiceOptions): ChangesSer
           }
         }
         const remaining = deadline - Date.now();
-        if (changed.length > 0 || remaining <= 0 || watched.length === 0) return { changed, incarnation };
+        if (changed.length > 0 || remaining <= 0 || watched.length === 0) return withPages({ changed, incarnation }, query);
         const outcome = await hub.waitForAny(watched.map((watch) => ({ trackingName: watch.table.trackingName, level: watch.level })), remaining, query.signal);
         outcome.watches.forEach((watch, index) => (watched[index]!.level = watch.level));
         if (outcome.kind !== 'changed') return { changed: [], incarnation };
       }
     },
   };
+
+  /**
+   * The wait's answer with the first page of each changed table whose Sync-Token came with it, read as GET
+   * /v1/changes reads it (the same admission, the same shared pages): one request instead of two per change.
+   * A table that cannot be served so (a reset, a pause, no token) is only named, and the PDV reads it itself.
+   */
+  async function withPages(answer: ChangesWaitAnswer, query: WaitQuery): Promise<ChangesWaitAnswer> {
+    if (!query.pages || answer.changed.length === 0) return answer;
+    const carried: WaitPage[] = [];
+    for (const name of answer.changed) {
+      const syncToken = query.pages.syncTokens.get(name);
+      const since = query.tables.find((entry) => entry.table === name)?.since;
+      if (syncToken === undefined || since === undefined) continue;
+      try {
+        const read = await service.readChanges({ table: name, since, cursor: null, limit: query.pages.limit, waitMs: 0, lojaId: query.lojaId, syncToken, contract: SYNC_CONTRACT_VERSION });
+        carried.push({ page: read.page, syncToken: read.syncToken, incarnation: read.incarnation });
+      } catch (error) {
+        if (!(error instanceof ResetRequiredError || error instanceof TablePausedError || error instanceof UnknownTableError)) throw error;
+      }
+    }
+    return { ...answer, pages: carried };
+  }
+
+  return service;
 }

@@ -68,3 +68,23 @@ export function waitTablesParam(query: URLSearchParams): { table: string; since:
     return { table: match[1]!, since: BigInt(match[2]!) };
   });
 }
+
+/**
+ * The Sync-Tokens header of GET /v1/changes/wait: `<table>=<token>, ...`, each table at most once. Tokens are
+ * visible ASCII without commas or spaces (sync-token.ts); a table the wait does not name is refused, so that a
+ * header written for another request is noticed. Absent: an empty map.
+ */
+export function waitSyncTokensParam(header: string | string[] | undefined, tables: readonly { table: string }[]): Map<string, string> {
+  const tokens = new Map<string, string>();
+  if (header === undefined || header === '') return tokens;
+  const text = Array.isArray(header) ? header.join(',') : header;
+  const named = new Set(tables.map(({ table }) => table));
+  for (const entry of text.split(',')) {
+    const match = /^\s*([^=\s]+)=([\x21-\x2b\x2d-\x7e]{1,1000})\s*$/.exec(entry);
+    if (!match || !named.has(match[1]!) || tokens.has(match[1]!)) {
+      throw new InvalidPullRequestError('Sync-Tokens', 'the Sync-Tokens header must be <table>=<token>, ... naming each waited table at most once');
+    }
+    tokens.set(match[1]!, match[2]!);
+  }
+  return tokens;
+}

@@ -1,11 +1,11 @@
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
-import { SYNC_CONTRACT_HEADER, type TablesResponse } from '@goldpdv/core';
+import { SYNC_CONTRACT_HEADER, SYNC_TOKENS_HEADER, type TablesResponse } from '@goldpdv/core';
 import type { Authenticator } from '../auth.js';
 import type { ConcurrencyCap } from '../limits/concurrency-cap.js';
 import type { Route, RouteRequest, RouteResponse } from '../http/route.js';
 import type { ChangesService } from './changes-service.js';
 import { toHttpProblem } from './pull-problems.js';
-import { cursorParam, limitParam, sinceParam, tableParam, waitParam, waitTablesParam } from './query-params.js';
+import { cursorParam, limitParam, sinceParam, tableParam, waitParam, waitSyncTokensParam, waitTablesParam } from './query-params.js';
 import type { SnapshotService } from './snapshot-service.js';
 import type { TableRegistry } from './table-registry.js';
 
@@ -102,11 +102,15 @@ export function pullRoutes(deps: PullRouteDeps): Route[] {
       path: '/v1/changes/wait',
       handle: guarded(deps.auth, async (request, lojaId) => {
         const query = request.query;
-        const params = { tables: waitTablesParam(query), waitMs: waitParam(query, deps.maxWaitMs) };
+        const tables = waitTablesParam(query);
+        // With `limit`, the answer carries the first page of each changed table the Sync-Tokens admit.
+        const pages = query.has('limit') ? { limit: limitParam(query), syncTokens: waitSyncTokensParam(request.headers[SYNC_TOKENS_HEADER], tables) } : null;
+        const params = { tables, waitMs: waitParam(query, deps.maxWaitMs), pages };
         const disconnect = disconnectSignal(request.raw);
         try {
           const wait = () => deps.changes.waitForAny({ ...params, lojaId, signal: disconnect.signal });
           const body = params.waitMs > 0 && deps.caps ? await deps.caps.longPolls.run(wait) : await wait();
+          for (const carried of body.pages ?? []) deps.onChangesServed?.(carried.page.changes.length);
           return { status: 200, body };
         } finally {
           disconnect.dispose();

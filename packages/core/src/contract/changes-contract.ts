@@ -174,16 +174,36 @@ export function asSnapshotPage(json: unknown): SnapshotPage | null {
 }
 
 /**
+ * A first page a wait answer carries: what GET /v1/changes from the table's `since` with the same `limit` and
+ * Sync-Token would have answered, its Sync-Token and incarnation included (there, response headers).
+ */
+export const waitPageSchema = z.object({
+  page: changesPageSchema,
+  syncToken: z.string().min(1).max(1_000),
+  incarnation: z.string().min(1).max(64),
+});
+export type WaitPage = z.infer<typeof waitPageSchema>;
+
+/**
  * GET /v1/changes/wait?tables=<table>:<since>,...&wait=<ms>: one long poll for several tables. It answers as
  * soon as one of them has changes this PDV may see after its `since` (or must be looked at: reset, paused), with
- * their names, or after the wait with none. It carries no rows: the PDV then reads each named table's pages. The
- * incarnation is the central database's now, so that a PDV loaded from another one notices without a read.
+ * their names, or after the wait with none. The incarnation is the central database's now, so that a PDV loaded
+ * from another one notices without a read.
+ *
+ * Without `limit` it carries no rows: the PDV then reads each named table's pages. With `limit` and the tables'
+ * Sync-Tokens (the Sync-Tokens request header, `<table>=<token>, ...`), it also carries `pages`: the first page
+ * of each named table whose token admits it, so that a change costs the PDV one request instead of two. A named
+ * table with no page there (no token given, a reset, a pause) is read as before.
  */
 export const changesWaitSchema = z.object({
   changed: z.array(z.string()),
   incarnation: z.string().nullable(),
+  pages: z.array(waitPageSchema).optional(),
 });
 export type ChangesWaitAnswer = z.infer<typeof changesWaitSchema>;
+
+/** The request header of GET /v1/changes/wait that carries each table's Sync-Token: `<table>=<token>, ...`. */
+export const SYNC_TOKENS_HEADER = 'sync-tokens';
 
 /** How many tables one GET /v1/changes/wait may name. */
 export const MAX_WAIT_TABLES = 64;
