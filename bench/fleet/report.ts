@@ -12,6 +12,7 @@ export function formatReport(result: FleetResult): string {
     `errors: ${result.errors} (HTTP ${result.http_errors}, wrong-loja deliveries ${result.wrong_deliveries}, failed commits ${result.failed_commits}; PDVs that failed to start ${result.pdvs_failed_to_start})`,
     `db queries per commit: ${show(result.db_queries_per_commit)} gross, ${show(result.db_queries_per_commit_net)} net   (${result.db_queries_source})`,
     `  of which sync_pdv token lookups ${show(result.db_token_lookups_per_commit)} per commit; serving-path reads (shared page reads + clock ticks, from /metrics) ${show(result.db_serving_reads_per_commit)} per commit`,
+    `  per commit that changed a served table (${result.tracked_commits}: the stamped commits and the sale batches, which move estoque): ${show(result.db_queries_per_tracked_commit)} gross, serving-path reads ${show(result.db_serving_reads_per_tracked_commit)}`,
     `db transactions per s: ${result.db_xact_per_s_idle} idle, ${result.db_xact_per_s_commit_phase} in the commit phase`,
     `GET /v1/changes answered per commit: ${show(result.changes_requests_per_commit)} (central-api /metrics)`,
     `central CPU: ${result.central_cpu_ms_per_idle_pdv_per_min} ms per idle PDV per minute (${result.central_cpu_pct_idle}% of a core idle; ${result.central_cpu_pct_commit_phase}% in the commit phase)`,

@@ -41,6 +41,14 @@ export interface FleetResult {
   db_token_lookups_per_commit: number | null;
   /** central's own count of its serving-path reads (shared page reads + serving clock ticks), per commit. */
   db_serving_reads_per_commit: number | null;
+  /**
+   * Commits that changed a served table in the window: the harness's, and each sale batch (its items move the
+   * loja's estoque rows). Each wakes the serving clock, so what the clock reads is their cost, not the harness's
+   * commits' alone.
+   */
+  tracked_commits: number;
+  db_queries_per_tracked_commit: number | null;
+  db_serving_reads_per_tracked_commit: number | null;
   db_xact_per_s_idle: number;
   db_xact_per_s_commit_phase: number;
   changes_requests_per_commit: number | null;
@@ -247,6 +255,9 @@ export async function runFleetBench(options: FleetOptions, progress: Progress, s
       db_queries_per_commit_net: committed === 0 ? null : round(net / committed),
       db_token_lookups_per_commit: committed === 0 ? null : round(tokenLookups / committed),
       db_serving_reads_per_commit: committed === 0 || reads === null || ticks === null ? null : round((reads + ticks) / committed, 2),
+      tracked_commits: committed + saleBatches,
+      db_queries_per_tracked_commit: committed + saleBatches === 0 ? null : round(gross / (committed + saleBatches), 2),
+      db_serving_reads_per_tracked_commit: committed + saleBatches === 0 || reads === null || ticks === null ? null : round((reads + ticks) / (committed + saleBatches), 2),
       db_xact_per_s_idle: round(idleXactPerMs * 1_000),
       db_xact_per_s_commit_phase: round((commitXact / (settled.at - commitStart.at)) * 1_000),
       db_queries_source:
