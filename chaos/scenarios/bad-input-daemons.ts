@@ -92,7 +92,14 @@ async function hostilePages(ctx: ChaosContext, rig: Rig, dir: string, outcome: O
   try {
     await waitFor(async () => reported().length === BAD_PAGES.length && ignoredWarnings() > 0, ctx.quick ? 30_000 : 60_000, 'every kind of bad page in the logs').catch(() => undefined);
     const port = /"healthPort":(\d+)/.exec(pull.stdout())?.[1];
-    const ready = port ? await fetch(`http://127.0.0.1:${port}/health/ready`).then((r) => r.text(), () => '') : '';
+    // The rotation holds one good page (the unmapped column), after which produto is current until the next bad
+    // one: health is asked until it reports produto failing again, not once.
+    let ready = '';
+    const readyReportsProduto = () => /table:produto/.test(ready) && /produto/.test(/"failingTables":"([^"]*)"/.exec(ready)?.[1] ?? '');
+    await waitFor(async () => {
+      ready = port ? await fetch(`http://127.0.0.1:${port}/health/ready`).then((r) => r.text(), () => '') : '';
+      return readyReportsProduto();
+    }, 20_000, 'produto failing in /health/ready').catch(() => undefined);
     const alive = pull.child.exitCode === null && pull.child.signalCode === null;
     const missing = BAD_PAGES.filter((bad) => !reported().includes(bad)).map((bad) => bad.kind);
     outcome.set('bad pages served', [...hostile.served.values()].reduce((a, b) => a + b, 0));
@@ -104,7 +111,7 @@ async function hostilePages(ctx: ChaosContext, rig: Rig, dir: string, outcome: O
     outcome.expect(ignoredWarnings() > 0, 'a page with a column the mapping does not name was not applied with an "ignored" warning');
     const astray = failures().filter((line) => line.table !== 'produto' || !line.reason?.includes('produto'));
     outcome.expect(astray.length === 0, `failures reported for another table or without naming produto: ${astray.slice(0, 3).map((line) => JSON.stringify(line).slice(0, 300)).join(' | ')}`);
-    outcome.expect(/table:produto/.test(ready) && /produto/.test(/"failingTables":"([^"]*)"/.exec(ready)?.[1] ?? ''), `/health/ready does not report produto failing: ${ready.slice(0, 300)}`);
+    outcome.expect(readyReportsProduto(), `/health/ready does not report produto failing: ${ready.slice(0, 300)}`);
     outcome.expect(alive, `pull-service exited on the bad pages: ${pull.stderr().slice(0, 300)}`);
     return alive;
   } finally {

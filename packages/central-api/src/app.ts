@@ -41,7 +41,6 @@ export async function startCentralApi(config: CentralConfig, db: Database, logge
   let stopping = false;
   const stopBackground: (() => void)[] = [];
   const changeSignal = changeSignalFor(config, db, logger);
-  if (changeSignal !== null) stopBackground.push(() => void changeSignal.stop());
   const context: AppContext = {
     config,
     db,
@@ -77,7 +76,7 @@ export async function startCentralApi(config: CentralConfig, db: Database, logge
     adminPort = await admin.listen(config.ADMIN_PORT, config.ADMIN_HOST);
   } catch (error) {
     await Promise.all([server.stop(0), admin.stop(0)]);
-    await Promise.all([lastSeen.stop(), statusReports.stop()]);
+    await Promise.all([lastSeen.stop(), statusReports.stop(), changeSignal?.stop()]);
     throw error;
   }
   return {
@@ -88,8 +87,9 @@ export async function startCentralApi(config: CentralConfig, db: Database, logge
       stopping = true;
       for (const stop of stopBackground.splice(0)) stop();
       await Promise.all([server.stop(drainMs), admin.stop(Math.min(drainMs, 1_000))]);
-      // After the last request: what the replica saw since its last write is written before the pool closes.
-      await Promise.all([lastSeen.stop(), statusReports.stop()]);
+      // After the last request: what the replica saw since its last write is written before the pool closes,
+      // and the LISTEN connection is closed with it.
+      await Promise.all([lastSeen.stop(), statusReports.stop(), changeSignal?.stop()]);
     },
   };
 }

@@ -13,7 +13,7 @@ const INTERVAL_MS = 50;
 /**
  * The serving clock on a PostgreSQL server, where each replica LISTENs for the change triggers' notification
  * (central/0017): it rests while nothing changes, reads at once when something does, keeps reading while a
- * change waits behind an older open transaction, and falls back to its interval when the connection is lost.
+ * change waits behind an older open transaction, and serves what changed while its connection was lost.
  * The safety check is set far out (60 s) so that every prompt delivery here is the notification's doing.
  */
 describeBackends('the serving clock on the change notification', (backend) => {
@@ -82,14 +82,12 @@ describeBackends('the serving clock on the change notification', (backend) => {
     expect(Date.now() - ended).toBeLessThan(2_000);
   }, 60_000);
 
-  it('reads every interval while its LISTEN connection is lost, and listens again', async () => {
+  it('serves a change made while its LISTEN connection was lost, and listens again', async () => {
     const { pair, pdvs } = await start();
     const killed = await pair.exec(`SELECT pg_terminate_backend(pid) AS killed FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'central-api-changes'`);
     expect(killed.map((row) => row.killed)).toEqual([true, true]);
-    // Without the connection, the clock reads every interval: a change is still served at once.
-    const lost = await ticks(pair.replicas);
-    await sleep(500);
-    expect((await ticks(pair.replicas)) - lost).toBeGreaterThanOrEqual(4);
+    // The loss counts as a notification, and the clock reads every interval until it listens again (how soon it
+    // does is not fixed: the next reading reconnects; deltas-units.test.ts holds the fallback itself).
     await pair.exec(`UPDATE produto SET descricao = 'Agua sem gas' WHERE produto_id = 1`);
     await until(() => renamed(pdvs, 1), 'the change at every PDV without the notification', 5_000);
     // The connection comes back (the listener retries 30 s after a failed connect; a lost one at the next tick).

@@ -178,6 +178,44 @@ describe('serving clock and long-poll hub', () => {
     expect(await wait).toMatchObject({ kind: 'changed', changed: ['produto'] });
   });
 
+  it('rests while its change signal listens, reads every interval while it does not, and at once on a notification', async () => {
+    const listeners = new Set<() => void>();
+    const signal = { connected: true, listening: async () => signal.connected, onNotification: (listener: () => void) => (listeners.add(listener), () => listeners.delete(listener)) };
+    const state = { reads: 0, next: reading(10n, { produto: 5n, loja: 3n }) };
+    const clock = new ServingClock({
+      read: async () => {
+        state.reads += 1;
+        return state.next;
+      },
+      tables: async () => ['produto', 'loja'],
+      intervalMs: 40,
+      signal,
+      idleCheckMs: 60_000,
+      logger: silent,
+      isStopping: () => false,
+    });
+    clocks.push(clock);
+    const hub = new LongPollHub(clock, () => false);
+    await clock.current();
+    const wait = hub.waitForAny([{ trackingName: 'produto', level: 10n }], 3_000);
+    await sleep(400);
+    // Listening and nothing notified: no reading in ten intervals.
+    expect(state.reads).toBe(1);
+    // A notification: one reading, which releases the waiter of the table that changed.
+    state.next = reading(20n, { produto: 15n, loja: 3n });
+    for (const listener of listeners) listener();
+    expect(await wait).toMatchObject({ kind: 'changed', changed: ['produto'] });
+    // The connection lost: a reading every interval while someone waits.
+    signal.connected = false;
+    for (const listener of listeners) listener();
+    const lost = state.reads;
+    const another = hub.waitForAny([{ trackingName: 'loja', level: 20n }], 1_000);
+    await sleep(400);
+    expect(state.reads - lost).toBeGreaterThanOrEqual(4);
+    hub.releaseAll('aborted');
+    await another;
+  });
+
   it("starts a window where the table's quiet span began, and forgets spans a raised minimum valid version cut", async () => {
     const { state, clock } = rig(reading(10n, { produto: 5n, loja: 3n }));
     const tick = async (next: ClockReading) => {
