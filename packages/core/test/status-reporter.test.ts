@@ -107,7 +107,10 @@ describeBackends('status reports of the PDV daemons', (backend) => {
     expect(log.lines.filter((line) => line.level === 'warn')).toHaveLength(1);
     expect(log.lines.filter((line) => line.level === 'debug').length).toBeGreaterThanOrEqual(1);
     answer = 202;
-    expect(await reporter.report()).toBe(true);
+    // A send the timer began before the change joins this call and may still be answered 503 (report() shares the
+    // send in flight); the one after it is answered 202.
+    const sent = (await reporter.report()) || (await reporter.report());
+    expect(sent).toBe(true);
     expect(log.lines.at(-1)).toMatchObject({ level: 'info' });
     const report = central.received.at(-1)!.body as Extract<PdvStatusReport, { daemon: 'push-service' }>;
     expect(checkPdvStatusReport(report).ok).toBe(true);
