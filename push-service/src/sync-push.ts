@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import type { DaemonContext, DaemonEnv, DaemonWorker, CycleOutcome, NotificationListener } from '@goldpdv/core';
-import { CentralAvailability, ConfigError, createHttpClient, databaseSettingsFromEnv, packageVersion, readCaFile, startStatusReporter, withRetry } from '@goldpdv/core';
+import { CentralAvailability, ConfigError, createHttpClient, packageVersion, readCaFile, startStatusReporter, withRetry } from '@goldpdv/core';
 import { BUNDLED_EVENTS_FILE, type pushEnv } from './config.js';
 import type { z } from 'zod';
 import { CentralPushClient } from './api/central-push-client.js';
@@ -241,14 +241,6 @@ export function createPushWorker({ config, db, logger, health, metrics: register
  * embedded PGlite runs in this process. Off when PUSH_IDLE_POLL_MAX_MS leaves no room above POLL_INTERVAL_MS.
  */
 function createWakeup(config: PushConfig, db: DaemonContext<PushConfig>['db'], logger: DaemonContext<PushConfig>['logger']): NotificationListener | null {
-  if (db.dialect !== 'postgres' || config.PUSH_IDLE_POLL_MAX_MS <= config.POLL_INTERVAL_MS) return null;
-  let settings;
-  try {
-    settings = databaseSettingsFromEnv(config);
-  } catch {
-    // A worker built around a database handed to it (tests, benches) may have no DB_* settings: it just polls.
-    return null;
-  }
-  const notify = async (channel: string, payload: string) => void (await db.query('SELECT pg_notify($1, $2)', [channel, payload]));
-  return settings.kind === 'postgres' ? createOutboxWakeup(settings, notify, logger) : null;
+  // A worker built around a database handed to it (tests, benches) may have no DB_* settings: it just polls.
+  return config.PUSH_IDLE_POLL_MAX_MS <= config.POLL_INTERVAL_MS ? null : createOutboxWakeup(config, db, logger);
 }

@@ -1,4 +1,4 @@
-import { ConfigError, databaseSettingsFromEnv, NotificationListener, type Database } from '@goldpdv/core';
+import { ConfigError, notificationListenerFor, type Database, type NotificationListener } from '@goldpdv/core';
 import type { AppContext } from './app-context.js';
 import { createAuthenticator } from './auth.js';
 import type { CentralConfig } from './config.js';
@@ -98,16 +98,12 @@ export async function startCentralApi(config: CentralConfig, db: Database, logge
 export const CHANGE_CHANNEL = 'sync_change';
 
 /**
- * The serving clock's change notification: one LISTEN connection, on a PostgreSQL server only (SQL Server has no
- * such notification, and an embedded PGlite no other connection to notify from). A database handed in without
- * DB_* settings (a test's) has none: the clock then ticks every CHANGES_POLL_INTERVAL_MS while PDVs wait.
+ * The serving clock's change notification: one LISTEN connection, on a PostgreSQL server only. Elsewhere (SQL
+ * Server, PGlite, a test's database handed in without DB_* settings) none: the clock then ticks every
+ * CHANGES_POLL_INTERVAL_MS while PDVs wait.
  */
 function changeSignalFor(config: CentralConfig, db: Database, logger: CentralLogger): NotificationListener | null {
-  if (db.dialect !== 'postgres' || (!config.DB_URL && !config.DB_HOST)) return null;
-  const settings = databaseSettingsFromEnv(config);
-  if (settings.kind !== 'postgres') return null;
-  const notify = async (channel: string, payload: string) => void (await db.query('SELECT pg_notify($1, $2)', [channel, payload]));
-  return new NotificationListener(settings, notify, logger.child({ component: 'change-signal' }), {
+  return notificationListenerFor(config, db, logger.child({ component: 'change-signal' }), {
     channel: CHANGE_CHANNEL,
     subject: 'change',
     fallback: 'reading the versions every CHANGES_POLL_INTERVAL_MS while PDVs wait',

@@ -2,7 +2,7 @@ export type { Database, DedicatedOptions, DialectName, IsolationLevel, QueryResu
 export { describeDatabase, type DatabaseSettings, type MssqlSettings, type PostgresSettings, type PgliteSettings } from './settings.js';
 export { openDatabase } from './open-database.js';
 export { createPostgresDatabase, postgresConnectionOptions } from './postgres.js';
-export { NotificationListener, type NotificationListenerOptions } from './notification-listener.js';
+export { NotificationListener, notificationListenerFor, type NotificationListenerOptions } from './notification-listener.js';
 // The SQL Server dialect (./mssql.js) is not exported here: openDatabase loads it when a URL asks for it, so that
 // a process on PostgreSQL never loads the mssql driver.
 export { applySchema, findCommonDir, type SchemaRole, type SchemaRunOptions, type SchemaRunResult } from './schema-runner.js';

@@ -1,6 +1,8 @@
 import pg from 'pg';
+import { databaseSettingsFromEnv, type DatabaseEnv } from '../config/database-settings.js';
 import { postgresConnectionOptions } from './postgres.js';
 import type { DatabaseSettings } from './settings.js';
+import type { Queryable } from './types.js';
 
 /** The payload of the notification that checks, once per connection, that notifications arrive at all. */
 const PROBE_PAYLOAD = 'probe';
@@ -49,12 +51,12 @@ export class NotificationListener {
   private readonly listeners = new Set<() => void>();
 
   /**
-   * @param notifyFromAnotherConnection sends a probe notification on the channel from another connection (the
-   *   worker's pool), as a sale's transaction would.
+   * @param pool the process's own database, on which the start's probe notification is sent from another
+   *   connection than the LISTEN one, as a writing transaction would send it.
    */
   constructor(
     private readonly settings: Extract<DatabaseSettings, { kind: 'postgres' }>,
-    private readonly notifyFromAnotherConnection: (channel: string, payload: string) => Promise<void>,
+    private readonly pool: Pick<Queryable, 'query'>,
     private readonly logger: ListenerLogger,
     private readonly options: NotificationListenerOptions,
   ) {
@@ -175,7 +177,7 @@ export class NotificationListener {
       timer = setTimeout(() => resolve(false), PROBE_TIMEOUT_MS);
     });
     try {
-      await this.notifyFromAnotherConnection(this.options.channel, PROBE_PAYLOAD);
+      await this.pool.query('SELECT pg_notify($1, $2)', [this.options.channel, PROBE_PAYLOAD]);
       return await arrived;
     } finally {
       clearTimeout(timer);
@@ -191,4 +193,20 @@ export class NotificationListener {
     // A wait in progress returns now, and the user's next read finds what it missed (and reconnects).
     this.notified();
   }
+}
+
+/**
+ * The listener for a process's database when it is a PostgreSQL server its DB_* settings name; null otherwise:
+ * SQL Server has no such notification, an embedded PGlite no other connection to notify from, and a database
+ * handed in without DB_* settings (tests, benches) none to connect with. Its user then polls.
+ */
+export function notificationListenerFor(env: DatabaseEnv, db: Queryable, logger: ListenerLogger, options: NotificationListenerOptions): NotificationListener | null {
+  if (db.dialect !== 'postgres') return null;
+  let settings: DatabaseSettings;
+  try {
+    settings = databaseSettingsFromEnv(env);
+  } catch {
+    return null;
+  }
+  return settings.kind === 'postgres' ? new NotificationListener(settings, db, logger, options) : null;
 }
