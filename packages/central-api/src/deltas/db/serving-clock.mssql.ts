@@ -65,6 +65,11 @@ const VERSION_GRID = 1_000n;
  * with locking, CHANGETABLE would wait on a long write to a tracked table, and every pull with it. A table the
  * batch cannot read (tracking turned off, dropped, VIEW CHANGE TRACKING revoked) fails the whole batch: the
  * tables are then read one by one and that one is left out, so that the others go on and its own reads report it.
+ *
+ * No `unsettled` (PostgreSQL's twin reports it): it only tells a clock that rests between change notifications
+ * to keep reading, and SQL Server has no such notification, so its clock reads every interval while PDVs wait
+ * anyway. What a reading serves does not depend on it: on both dialects its upper version is the settled one
+ * (clock-reading.ts), and the column only decides when the next reading comes.
  */
 export async function readClockMssql(db: Database, tables: readonly string[], previous: ClockReading | null): Promise<ClockReading> {
   try {
