@@ -124,8 +124,9 @@ export function createPullWorker({ config, db, logger, health, metrics }: PullCo
       if (result.busy || result.idle === null || config.PULL_LONG_POLL_MS === 0 || signal.aborted) return { busy: result.busy };
       const started = Date.now();
       // The changed tables' first pages come with the wait's answer, at the smallest page size of the tables.
-      const pageLimit = Math.min(...result.idle.map(({ table }) => round!.jobs.find((job) => job.plan.table === table)?.plan.pageSize ?? Infinity));
-      const waited = await waitForChanges(client, result.idle, config.PULL_LONG_POLL_MS, signal, undefined, Number.isFinite(pageLimit) ? pageLimit : null);
+      const waitedTables = new Set(result.idle.map(({ table }) => table));
+      const pageLimit = Math.min(...round.jobs.filter((job) => waitedTables.has(job.plan.table)).map((job) => job.plan.pageSize));
+      const waited = await waitForChanges(client, result.idle, config.PULL_LONG_POLL_MS, signal, { pageLimit: Number.isFinite(pageLimit) ? pageLimit : null });
       if (waited.kind === 'changes') offerCarriedPages(round.jobs, result.idle, waited.pages);
       logger.debug({ outcome: waited.kind, table: waited.kind === 'changes' ? waited.table : undefined, ms: Date.now() - started }, 'long-poll ended');
       if (waited.kind === 'error') {

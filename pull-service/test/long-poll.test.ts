@@ -67,7 +67,7 @@ describe('long poll', () => {
     const support = { oneRequest: true };
     try {
       for (let round = 0; round < 200; round++) {
-        expect(await waitForChanges(client, tables, 1_000, stop.signal, support)).toEqual({ kind: 'early' });
+        expect(await waitForChanges(client, tables, 1_000, stop.signal, { support })).toEqual({ kind: 'early' });
       }
       // One 404 for the one-request wait, then one request per table each round.
       expect(waitRequests).toBe(1);
@@ -77,7 +77,7 @@ describe('long poll', () => {
       waitEndpoint = true;
       const both = { oneRequest: true };
       for (let round = 0; round < 50; round++) {
-        expect(await waitForChanges(client, tables, 1_000, stop.signal, both)).toEqual({ kind: 'early' });
+        expect(await waitForChanges(client, tables, 1_000, stop.signal, { support: both })).toEqual({ kind: 'early' });
       }
       expect(waitRequests).toBe(51);
       expect(requests).toBe(451);

@@ -28,8 +28,7 @@ export async function waitForChanges(
   tables: readonly { table: string; checkpoint: Checkpoint }[],
   waitMs: number,
   signal: AbortSignal,
-  support: WaitSupport = processWaitSupport,
-  pageLimit: number | null = null,
+  { support = processWaitSupport, pageLimit = null }: { support?: WaitSupport; pageLimit?: number | null } = {},
 ): Promise<LongPollResult> {
   if (tables.length === 0 || signal.aborted) return { kind: 'early' };
   if (support.oneRequest) {
