@@ -105,30 +105,32 @@ async function handleRequest(
   const incomingId = req.headers['x-request-id'];
   const requestId = typeof incomingId === 'string' && REQUEST_ID.test(incomingId) ? incomingId : randomUUID();
   res.setHeader('x-request-id', requestId);
-  const log = options.logger.child({ requestId });
+  // Made when something logs: most answers log nothing, and a child logger per request is a cost at fleet scale.
+  let child: CentralLogger | undefined;
+  const log = (): CentralLogger => (child ??= options.logger.child({ requestId }));
   let response: RouteResponse;
   const matched = { route: 'unmatched' };
   try {
     response = await routeRequest(req, table, options, log, matched);
   } catch (error) {
-    response = problemResponse(error instanceof HttpProblem ? error : faultToProblem(error, log, options.retryAfterSeconds));
+    response = problemResponse(error instanceof HttpProblem ? error : faultToProblem(error, log(), options.retryAfterSeconds));
   }
   try {
     await sendResponse(req, res, response, { closeConnection: isDraining() });
   } catch (error) {
     // The client went away mid-answer; nothing is left to tell it.
-    log.debug({ err: error }, 'response not delivered');
+    log().debug({ err: error }, 'response not delivered');
     res.destroy();
   }
   const ms = Number(process.hrtime.bigint() - started) / 1e6;
   options.onAnswered?.(matched.route, response.status, ms / 1_000);
   const fields = { method: req.method, path: req.url?.split('?')[0]?.slice(0, 200), status: response.status, ms: Math.round(ms) };
-  if (response.status >= 500) log.warn(fields, 'request failed');
-  else if (response.status >= 400) log.info(fields, 'request refused');
-  else log.debug(fields, 'request answered');
+  if (response.status >= 500) log().warn(fields, 'request failed');
+  else if (response.status >= 400) log().info(fields, 'request refused');
+  else if (options.logger.isLevelEnabled('debug')) log().debug(fields, 'request answered');
 }
 
-async function routeRequest(req: IncomingMessage, table: RouteTable, options: CentralServerOptions, log: CentralLogger, matched: { route: string }): Promise<RouteResponse> {
+async function routeRequest(req: IncomingMessage, table: RouteTable, options: CentralServerOptions, log: () => CentralLogger, matched: { route: string }): Promise<RouteResponse> {
   let url: URL;
   try {
     url = new URL(req.url ?? '/', 'http://central.invalid');
@@ -160,7 +162,9 @@ async function routeRequest(req: IncomingMessage, table: RouteTable, options: Ce
     params: match.params,
     query: url.searchParams,
     headers: req.headers,
-    log,
+    get log() {
+      return log();
+    },
     raw: req,
     readText,
     readJson: async () => parseJson(await readText()),

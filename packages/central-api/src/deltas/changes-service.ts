@@ -66,7 +66,14 @@ export interface ChangesService {
   waitForAny(query: WaitQuery): Promise<ChangesWaitAnswer>;
 }
 
-export const describeColumns = (table: ServedTable): ChangesPage['columns'] => table.columns.map(({ name, type }) => ({ name, type }));
+const columnLists = new WeakMap<ServedTable, ChangesPage['columns']>();
+
+/** The table's column list as pages describe it: one array per table, which every page shares (page-json.ts). */
+export function describeColumns(table: ServedTable): ChangesPage['columns'] {
+  let columns = columnLists.get(table);
+  if (columns === undefined) columnLists.set(table, (columns = table.columns.map(({ name, type }) => ({ name, type }))));
+  return columns;
+}
 
 /** The loja a snapshot of this table was filtered for, as a Sync-Token records it: null when it has no filter. */
 export const filterScope = (table: ServedTable, lojaId: number): number | null => (table.filter ? lojaId : null);
@@ -125,7 +132,7 @@ export function createChangesService(options: ChangesServiceOptions): ChangesSer
       const refusal = (incarnation: string) => (legacy ? null : admission(reading, table, query.lojaId, incarnation));
       const answer = async (read: ChangesRead): Promise<ChangesAnswer> => {
         // Past the admission, so the reading is valid: the same claims, signed with the newest key.
-        const syncToken = reading.valid ? await tokens.issue(reading.claims) : '';
+        const syncToken = reading.valid ? await tokens.renew(query.syncToken!, reading) : '';
         return { page: toPage(table, query.since, read), syncToken, incarnation: read.incarnation };
       };
       // A refused client is read on its own, inside one transaction with the window: that read throws the reset

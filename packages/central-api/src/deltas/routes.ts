@@ -4,6 +4,7 @@ import type { Authenticator } from '../auth.js';
 import type { ConcurrencyCap } from '../limits/concurrency-cap.js';
 import type { Route, RouteRequest, RouteResponse } from '../http/route.js';
 import type { ChangesService } from './changes-service.js';
+import { changesPageJson, changesWaitJson } from './page-json.js';
 import { toHttpProblem } from './pull-problems.js';
 import { cursorParam, limitParam, sinceParam, tableParam, waitParam, waitSyncTokensParam, waitTablesParam } from './query-params.js';
 import type { SnapshotService } from './snapshot-service.js';
@@ -91,7 +92,7 @@ export function pullRoutes(deps: PullRouteDeps): Route[] {
           const read = () => deps.changes.readChanges({ ...params, lojaId, syncToken: syncTokenOf(request.headers), contract: contractOf(request.headers), signal: disconnect.signal });
           const answer = params.waitMs > 0 && deps.caps ? await deps.caps.longPolls.run(read) : await read();
           deps.onChangesServed?.(answer.page.changes.length);
-          return { status: 200, body: answer.page, headers: pageHeaders(answer) };
+          return { status: 200, body: changesPageJson(answer.page), headers: pageHeaders(answer) };
         } finally {
           disconnect.dispose();
         }
@@ -111,7 +112,7 @@ export function pullRoutes(deps: PullRouteDeps): Route[] {
           const wait = () => deps.changes.waitForAny({ ...params, lojaId, signal: disconnect.signal });
           const body = params.waitMs > 0 && deps.caps ? await deps.caps.longPolls.run(wait) : await wait();
           for (const carried of body.pages ?? []) deps.onChangesServed?.(carried.page.changes.length);
-          return { status: 200, body };
+          return { status: 200, body: changesWaitJson(body) };
         } finally {
           disconnect.dispose();
         }

@@ -41,6 +41,11 @@ const SHAPE = /^v1\.(\d{1,9})\.([A-Za-z0-9_-]+)\.([A-Za-z0-9_-]{43})$/;
 export interface SyncTokens {
   /** A token for these claims, signed with the newest key. */
   issue(claims: SyncTokenClaims): Promise<string>;
+  /**
+   * A valid token as the answer hands it back: the same text when the newest key signed it (issuing it again
+   * would give the same text, as the MAC is deterministic), otherwise its claims signed with the newest key.
+   */
+  renew(token: string, reading: Extract<SyncTokenReading, { valid: true }>): Promise<string>;
   /** The claims of a token this server (or a replica sharing its keys) issued; why not, otherwise. */
   read(token: string | null): Promise<SyncTokenReading>;
 }
@@ -54,6 +59,9 @@ export function createSyncTokens(keyring: TokenKeyring): SyncTokens {
       const payload = Buffer.from(JSON.stringify({ t: claims.table, l: claims.loja, b: claims.base, i: claims.incarnation }), 'utf8').toString('base64url');
       const signed = `${VERSION}.${key.id}.${payload}`;
       return `${signed}.${mac(key, signed).toString('base64url')}`;
+    },
+    async renew(token, reading) {
+      return reading.keyId === (await keyring.signingKey()).id ? token : this.issue(reading.claims);
     },
     async read(token) {
       if (token === null || token === '') return { valid: false, why: 'no Sync-Token header' };

@@ -25,7 +25,7 @@ export interface RouteRequest {
 
 export interface RouteResponse {
   status: number;
-  /** Serialised as JSON unless it is a string with `contentType` set. Omitted means no body. */
+  /** Serialised as JSON unless it is a string with `contentType` set, or JsonParts (sent as its parts join). Omitted means no body. */
   body?: unknown;
   /** Default application/json; application/problem+json for problems. */
   contentType?: string;

@@ -94,6 +94,8 @@ export class SharedPages {
         kept = await this.shared(this.keyOf(request, epoch, limit, perLoja), epoch.upper, readFrom(since));
       }
       whole = extendedTo(kept, epoch.upper);
+      // The same loja and limit get the same cut arrays, so that answers share them (and their JSON, page-json.ts).
+      return cut(whole, lojaKey === null ? null : { name: lojaKey, lojaId }, request.limit, (kept.cuts ??= new Map()));
     }
     return cut(whole, lojaKey === null ? null : { name: lojaKey, lojaId }, request.limit);
   }
@@ -140,6 +142,15 @@ export class SharedPages {
 interface KeptPage {
   page: ChangesRead;
   readUpper: bigint;
+  /** What each (loja, limit) got of the page, made on first ask. */
+  cuts?: Map<string, Picked>;
+}
+
+/** The changes of a page that a cut serves, by position: `short` when more remain for the next page. */
+interface Picked {
+  changes: ChangesRead['changes'];
+  cursorKeys: string[];
+  short: boolean;
 }
 
 /**
@@ -170,22 +181,28 @@ function splitKeyOf(table: ServedTable): string | null {
 }
 
 /** The caller's part of a page: its loja's changes (when cut per loja), at most `limit` of them. */
-function cut(whole: ChangesRead, loja: { name: string; lojaId: number } | null, limit: number): ChangesRead {
-  const wanted = String(loja?.lojaId);
-  const picked: number[] = [];
-  for (let index = 0; index < whole.changes.length && picked.length <= limit; index++) {
-    if (loja === null || String(whole.changes[index]!.key[loja.name]) === wanted) picked.push(index);
+function cut(whole: ChangesRead, loja: { name: string; lojaId: number } | null, limit: number, memo?: Map<string, Picked>): ChangesRead {
+  if (loja === null && whole.changes.length <= limit) return whole;
+  const memoKey = `${loja?.lojaId ?? '*'}|${limit}`;
+  let picked = memo?.get(memoKey);
+  if (picked === undefined) {
+    picked = pick(whole, loja, limit);
+    memo?.set(memoKey, picked);
   }
-  if (loja === null && picked.length === whole.changes.length && whole.changes.length <= limit) return whole;
-  const served = picked.slice(0, limit);
-  const changes = served.map((index) => whole.changes[index]!);
-  const cursorKeys = served.map((index) => whole.cursorKeys[index]!);
-  if (picked.length > limit) {
-    // Cut short: the next page starts after the last change served here, within the same window.
-    const last = served.at(-1)!;
-    return { ...whole, changes, cursorKeys, hasMore: true, next: { to: whole.toVersion, v: whole.changes[last]!.version, k: whole.cursorKeys[last]! } };
-  }
+  const { changes, cursorKeys } = picked;
+  // Cut short: the next page starts after the last change served here, within the same window.
+  if (picked.short) return { ...whole, changes, cursorKeys, hasMore: true, next: { to: whole.toVersion, v: changes.at(-1)!.version, k: cursorKeys.at(-1)! } };
   return { ...whole, changes, cursorKeys };
+}
+
+function pick(whole: ChangesRead, loja: { name: string; lojaId: number } | null, limit: number): Picked {
+  const wanted = String(loja?.lojaId);
+  const indexes: number[] = [];
+  for (let index = 0; index < whole.changes.length && indexes.length <= limit; index++) {
+    if (loja === null || String(whole.changes[index]!.key[loja.name]) === wanted) indexes.push(index);
+  }
+  const served = indexes.slice(0, limit);
+  return { changes: served.map((index) => whole.changes[index]!), cursorKeys: served.map((index) => whole.cursorKeys[index]!), short: indexes.length > limit };
 }
 
 /** About what a kept page costs: its changes as JSON, plus a little for the entry. */

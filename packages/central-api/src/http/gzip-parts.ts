@@ -1,0 +1,43 @@
+import { crc32 } from 'node:zlib';
+import { JsonParts, SharedJson } from './json-parts.js';
+
+/** The fixed gzip header (RFC 1952 2.3): deflate, no flags, no time, no extra flags, unknown OS. */
+const GZIP_HEADER = Buffer.from([0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0xff]);
+/** A final, empty stored block: ends the deflate stream on a byte boundary. */
+const FINAL_EMPTY_BLOCK = Buffer.from([0x01, 0x00, 0x00, 0xff, 0xff]);
+const MAX_STORED_BLOCK = 0xffff;
+
+/**
+ * One gzip member (RFC 1952) of a JsonParts body, in one deflate stream (RFC 1951): each shared text as its
+ * deflate blocks, computed once (json-parts.ts), and the answer's own short texts as stored blocks, which cost
+ * no compressor at all. Every block before the last is non-final and byte-aligned, so the blocks simply follow
+ * one another; any gzip reader inflates the result, with no reliance on multi-member support.
+ */
+export function gzipParts(body: JsonParts): Buffer {
+  const chunks: Buffer[] = [GZIP_HEADER];
+  let crc = 0;
+  let size = 0;
+  for (const part of body.parts) {
+    const bytes = typeof part === 'string' ? Buffer.from(part, 'utf8') : part.bytes;
+    if (bytes.length === 0) continue;
+    crc = crc32(bytes, crc);
+    size += bytes.length;
+    if (part instanceof SharedJson) chunks.push(part.deflateBlocks);
+    else for (let at = 0; at < bytes.length; at += MAX_STORED_BLOCK) chunks.push(...storedBlock(bytes.subarray(at, at + MAX_STORED_BLOCK)));
+  }
+  const trailer = Buffer.alloc(8);
+  trailer.writeUInt32LE(crc >>> 0, 0);
+  // ISIZE is the length modulo 2^32.
+  trailer.writeUInt32LE(size % 0x1_0000_0000, 4);
+  chunks.push(FINAL_EMPTY_BLOCK, trailer);
+  return Buffer.concat(chunks);
+}
+
+/** A non-final stored block (BFINAL 0, BTYPE 00, padding to the byte): LEN, its one's complement, the bytes. */
+function storedBlock(bytes: Buffer): Buffer[] {
+  const header = Buffer.alloc(5);
+  header[0] = 0x00;
+  header.writeUInt16LE(bytes.length, 1);
+  header.writeUInt16LE(~bytes.length & 0xffff, 3);
+  return [header, bytes];
+}
