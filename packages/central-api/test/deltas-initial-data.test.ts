@@ -129,6 +129,17 @@ describe('Sync-Tokens', () => {
     expect(await createSyncTokens(keyring([second])).read(token)).toMatchObject({ valid: false, why: expect.stringContaining('key 1') });
   });
 
+  it('hands a token back as it is while its key is the newest, and signs its claims with the newest key after a rotation', async () => {
+    const token = await createSyncTokens(keyring([first])).issue(claims);
+    const reading = await createSyncTokens(keyring([first])).read(token);
+    if (!reading.valid) throw new Error(reading.why);
+    expect(await createSyncTokens(keyring([first])).renew(token, reading)).toBe(token);
+    const rotated = createSyncTokens(keyring([first, second]));
+    const renewed = await rotated.renew(token, reading);
+    expect(renewed.split('.')[1]).toBe('2');
+    expect(await rotated.read(renewed)).toEqual({ valid: true, claims, keyId: 2 });
+  });
+
   it('refuses what it did not sign', async () => {
     const tokens = createSyncTokens(keyring([first]));
     const token = await tokens.issue(claims);

@@ -1,3 +1,4 @@
+import { constants, deflateRawSync } from 'node:zlib';
 import type { ChangesPage, ChangesWaitAnswer } from '@goldpdv/core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeBackends } from '../../core/test/support/backends.js';
@@ -189,6 +190,35 @@ describeBackends('shared pages and wake-ups by table', (backend) => {
       expect(refused.status).toBe(400);
       expect((refused.json as { field?: string }).field).toBe('Sync-Tokens');
     }
+  });
+
+  it('compresses a carried page once for every PDV that accepts gzip, and answers each the text it would get without', async () => {
+    const since = await rig.checkpoint('produto', PDVS.a.token);
+    const sinceB = await rig.checkpoint('produto', PDVS.b.token);
+    const tokenA = rig.syncTokenOf('produto', PDVS.a.token)!;
+    const tokenB = rig.syncTokenOf('produto', PDVS.b.token)!;
+    const wait = (token: string, from: string, syncToken: string, encoding: string) =>
+      rig.get(`/v1/changes/wait?tables=produto:${from}&wait=20000&limit=100`, { token, headers: { 'sync-tokens': `produto=${syncToken}`, 'accept-encoding': encoding } });
+    const waits = [wait(PDVS.a.token, since, tokenA, 'gzip'), wait(PDVS.b.token, sinceB, tokenB, 'gzip'), wait(PDVS.a.token, since, tokenA, 'identity')];
+    await until(() => rig.waiting() === 3, 'three waits');
+    // Enough rows for an answer past the 1 KiB below which nothing is compressed.
+    await insertProdutos(rig, Array.from({ length: 30 }, (_, i) => 300 + i));
+    const [gzipA, gzipB, plainA] = await Promise.all(waits);
+    for (const response of [gzipA!, gzipB!]) {
+      expect(response.status).toBe(200);
+      expect(response.headers['content-encoding']).toBe('gzip');
+    }
+    expect(plainA!.headers['content-encoding']).toBeUndefined();
+    // The same PDV gets the same text, compressed or not; another PDV's differs only by its own Sync-Token.
+    expect(gzipA!.text).toBe(plainA!.text);
+    const carried = (gzipB!.json as ChangesWaitAnswer).pages![0]!;
+    expect(carried.page.changes.map((c) => c.key.produto_id)).toEqual(Array.from({ length: 30 }, (_, i) => 300 + i));
+    expect(gzipB!.text).toBe(gzipA!.text.replace(tokenA, carried.syncToken).replace(`"sinceVersion":"${since}"`, `"sinceVersion":"${sinceB}"`));
+    // Both carry the very deflate blocks of the page's changes, made once: the rows were not compressed per PDV.
+    const changes = JSON.stringify(carried.page.changes);
+    const blocks = deflateRawSync(changes, { level: 6, finishFlush: constants.Z_SYNC_FLUSH });
+    expect(gzipA!.raw.includes(blocks) && gzipB!.raw.includes(blocks)).toBe(true);
+    expect(gzipA!.raw.length).toBeLessThan(Buffer.byteLength(gzipA!.text) / 2);
   });
 
   it('answers a wait at once for a table to be loaded again, and refuses malformed tables with 400', async () => {
