@@ -42,7 +42,7 @@ describe('gzip of an answer built from parts', () => {
     expect(gunzipSync(gzipped).toString('utf8')).toBe(body.text);
     // A corrupted byte fails the CRC: the trailer is checked, not decorative.
     const broken = Buffer.from(gzipped);
-    broken[18] ^= 0x01;
+    broken[18] = broken[18]! ^ 0x01;
     expect(() => gunzipSync(broken)).toThrow();
   });
 });
