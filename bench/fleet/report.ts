@@ -15,7 +15,7 @@ export function formatReport(result: FleetResult): string {
     `  per commit that changed a served table (${result.tracked_commits}: the stamped commits and the sale batches, which move estoque): ${show(result.db_queries_per_tracked_commit)} gross, serving-path reads ${show(result.db_serving_reads_per_tracked_commit)}`,
     `db transactions per s: ${result.db_xact_per_s_idle} idle, ${result.db_xact_per_s_commit_phase} in the commit phase`,
     `GET /v1/changes answered per commit: ${show(result.changes_requests_per_commit)} (central-api /metrics)`,
-    `central CPU: ${result.central_cpu_ms_per_idle_pdv_per_min} ms per idle PDV per minute (${result.central_cpu_pct_idle}% of a core idle; ${result.central_cpu_pct_commit_phase}% in the commit phase)`,
+    `central CPU: ${result.central_cpu_ms_per_idle_pdv_per_min} ms per idle PDV per minute (${result.central_cpu_pct_idle}% of a core idle; ${result.central_cpu_pct_commit_phase}% in the commit phase; ${result.central_cpu_us_per_sighting ?? 'n/a'} µs above the idle rate per sighting)`,
     `central RSS ${result.central_rss_mb} MB (all replicas), open fds max ${result.central_open_fds_max} per replica`,
     `harness (workers + this process): ${result.harness_cpu_ms_per_s} ms CPU per s, ${result.harness_rss_mb} MB RSS, workers' open fds ${result.worker_open_fds}`,
     `shared pages (commit phase + settling): hit ratio ${show(result.shared_page_hit_ratio)} = hits / (hits + reads), reads ${show(result.shared_page_reads)}, hits ${show(result.shared_page_hits)}, quiet (no read) ${show(result.shared_page_quiet)}`,

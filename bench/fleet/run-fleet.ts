@@ -55,6 +55,11 @@ export interface FleetResult {
   central_cpu_ms_per_idle_pdv_per_min: number;
   central_cpu_pct_idle: number;
   central_cpu_pct_commit_phase: number;
+  /**
+   * central's CPU in the commit phase above its idle rate, per commit x PDV sighting: what a woken PDV costs it
+   * (the sales' ingest is in it too), to hold against bench:wake-floor's server CPU per wake.
+   */
+  central_cpu_us_per_sighting: number | null;
   central_rss_mb: number;
   central_open_fds_max: number;
   harness_cpu_ms_per_s: number;
@@ -266,6 +271,8 @@ export async function runFleetBench(options: FleetOptions, progress: Progress, s
       central_cpu_ms_per_idle_pdv_per_min: round(idleCpuMs / pdvs.length / idleMinutes, 3),
       central_cpu_pct_idle: round((idleCpuMs / (idleEnd.at - idleStart.at)) * 100),
       central_cpu_pct_commit_phase: round(((commitEnd.cpu - commitStart.cpu) / (commitEnd.at - commitStart.at)) * 100),
+      central_cpu_us_per_sighting:
+        figures.expected === 0 ? null : round(((commitEnd.cpu - commitStart.cpu - (idleCpuMs / (idleEnd.at - idleStart.at)) * (commitEnd.at - commitStart.at)) * 1_000) / figures.expected),
       central_rss_mb: round(rssMax),
       central_open_fds_max: fdsMax,
       harness_cpu_ms_per_s: round((commitEnd.harness - idleStart.harness) / ((commitEnd.at - idleStart.at) / 1_000)),

@@ -124,10 +124,10 @@ async function handleRequest(
   }
   const ms = Number(process.hrtime.bigint() - started) / 1e6;
   options.onAnswered?.(matched.route, response.status, ms / 1_000);
-  const fields = { method: req.method, path: req.url?.split('?')[0]?.slice(0, 200), status: response.status, ms: Math.round(ms) };
-  if (response.status >= 500) log().warn(fields, 'request failed');
-  else if (response.status >= 400) log().info(fields, 'request refused');
-  else if (options.logger.isLevelEnabled('debug')) log().debug(fields, 'request answered');
+  const fields = () => ({ method: req.method, path: req.url?.split('?')[0]?.slice(0, 200), status: response.status, ms: Math.round(ms) });
+  if (response.status >= 500) log().warn(fields(), 'request failed');
+  else if (response.status >= 400) log().info(fields(), 'request refused');
+  else if (options.logger.isLevelEnabled('debug')) log().debug(fields(), 'request answered');
 }
 
 async function routeRequest(req: IncomingMessage, table: RouteTable, options: CentralServerOptions, log: () => CentralLogger, matched: { route: string }): Promise<RouteResponse> {

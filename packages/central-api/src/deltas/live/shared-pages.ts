@@ -53,6 +53,8 @@ export class SharedPages {
   private readonly kept: ByteBoundedLru<KeptPage>;
   private readonly reading = new Map<string, Promise<KeptPage>>();
   private readonly signatures = new WeakMap<ServedTable, string>();
+  /** The id of every signature met: one per served description, which changes only when a declaration does. */
+  private readonly signatureIds = new Map<string, string>();
 
   constructor(private readonly options: SharedPagesOptions) {
     this.kept = new ByteBoundedLru(options.maxBytes, options.maxAgeMs);
@@ -70,10 +72,10 @@ export class SharedPages {
       return { toVersion: quietTo.toString(), incarnation: epoch!.incarnation, changes: [], cursorKeys: [], hasMore: false, next: null };
     }
     const lojaKey = splitKeyOf(table);
-    const readTable = lojaKey === null ? table : { ...table, filter: null };
     const limit = Math.max(request.limit, this.options.minReadLimit);
     const readFrom = (from: bigint) => () => {
       this.stats.reads += 1;
+      const readTable = lojaKey === null ? table : { ...table, filter: null };
       return this.options.store.readChanges(this.options.db, { table: readTable, since: from, cursor, limit, lojaId, admit: () => null, upperHint: epoch });
     };
     const perLoja = lojaKey === null && table.filter !== null;
@@ -86,12 +88,12 @@ export class SharedPages {
       const from = this.options.windowStart?.(table.trackingName, since) ?? since;
       let kept: KeptPage;
       try {
-        kept = await this.shared(this.keyOf({ ...request, since: from }, epoch, limit, perLoja), epoch.upper, readFrom(from));
+        kept = await this.shared(this.keyOf(request, from, epoch, limit, perLoja), epoch.upper, readFrom(from));
       } catch (error) {
         // Retention raised the minimum valid version past the span's start since the clock last read: the
         // caller's own version may still be valid, and is read as asked.
         if (from === since || !(error instanceof ResetRequiredError)) throw error;
-        kept = await this.shared(this.keyOf(request, epoch, limit, perLoja), epoch.upper, readFrom(since));
+        kept = await this.shared(this.keyOf(request, since, epoch, limit, perLoja), epoch.upper, readFrom(since));
       }
       whole = extendedTo(kept, epoch.upper);
       // The same loja and limit get the same cut arrays, so that answers share them (and their JSON, page-json.ts).
@@ -104,15 +106,26 @@ export class SharedPages {
     this.kept.clear();
   }
 
-  private keyOf(request: SharedPageRequest, epoch: Epoch, limit: number, perLoja: boolean): string {
-    const { table, since, cursor } = request;
+  private keyOf(request: SharedPageRequest, since: bigint, epoch: Epoch, limit: number, perLoja: boolean): string {
+    const { table, cursor } = request;
     let signature = this.signatures.get(table);
-    if (signature === undefined) this.signatures.set(table, (signature = signatureOf(table)));
+    if (signature === undefined) this.signatures.set(table, (signature = this.signatureIdOf(table)));
     // A first page holds the table's changes from `since` up to its latest one (quietFrom): later epochs that
     // only moved other tables share it (extendedTo). A table the clock does not know is keyed by the upper version.
     const quietFrom = epoch.quietFrom.get(table.trackingName);
     const window = cursor !== null ? `cursor=${cursor.to}/${cursor.v}/${cursor.k}` : quietFrom !== undefined ? `quiet=${quietFrom}` : `upper=${epoch.upper}`;
     return [epoch.incarnation, signature, since, window, limit, perLoja ? request.lojaId : '*'].join('|');
+  }
+
+  /**
+   * A short stand-in for the table's signature in page keys: the signature is the whole served description, and
+   * a key is built and hashed for every request that reads a page.
+   */
+  private signatureIdOf(table: ServedTable): string {
+    const signature = signatureOf(table);
+    let id = this.signatureIds.get(signature);
+    if (id === undefined) this.signatureIds.set(signature, (id = `t${this.signatureIds.size}`));
+    return id;
   }
 
   private async shared(key: string, upper: bigint, read: () => Promise<ChangesRead>): Promise<KeptPage> {
