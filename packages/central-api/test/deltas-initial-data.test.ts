@@ -140,6 +140,23 @@ describe('Sync-Tokens', () => {
     expect(await rotated.read(renewed)).toEqual({ valid: true, claims, keyId: 2 });
   });
 
+  it('keeps a token it found valid only while the key that signed it is there, the same', async () => {
+    const keys = [first];
+    const tokens = createSyncTokens(keyring(keys));
+    const token = await tokens.issue(claims);
+    expect(await tokens.read(token)).toEqual({ valid: true, claims, keyId: 1 });
+    expect(await tokens.read(token)).toEqual({ valid: true, claims, keyId: 1 });
+    // The same id with another secret (a key deleted and made again): the kept reading does not count.
+    keys[0] = { id: 1, secret: Buffer.alloc(32, 7) };
+    expect((await tokens.read(token)).valid).toBe(false);
+    keys[0] = first;
+    expect((await tokens.read(token)).valid).toBe(true);
+    // The key deleted: refused, though it was found valid a moment ago.
+    keys.length = 0;
+    keys.push(second);
+    expect(await tokens.read(token)).toMatchObject({ valid: false, why: expect.stringContaining('key 1') });
+  });
+
   it('refuses what it did not sign', async () => {
     const tokens = createSyncTokens(keyring([first]));
     const token = await tokens.issue(claims);

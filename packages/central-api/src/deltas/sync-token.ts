@@ -45,14 +45,40 @@ export interface SyncTokens {
    * A valid token as the answer hands it back: the same text when the newest key signed it (issuing it again
    * would give the same text, as the MAC is deterministic), otherwise its claims signed with the newest key.
    */
-  renew(token: string, reading: Extract<SyncTokenReading, { valid: true }>): Promise<string>;
+  renew(token: string, reading: ValidReading): Promise<string>;
   /** The claims of a token this server (or a replica sharing its keys) issued; why not, otherwise. */
   read(token: string | null): Promise<SyncTokenReading>;
 }
 
 const mac = (key: TokenKey, signed: string): Buffer => createHmac('sha256', key.secret).update(signed, 'utf8').digest();
 
+/**
+ * Tokens found valid lately, kept so that a PDV's token is not checked again (base64, HMAC, JSON) on every answer
+ * a change wakes it for; bounded, the least recently used going first. A kept token is still refused at once
+ * when its key is gone or changed.
+ */
+const VERIFIED_KEPT = 20_000;
+
+type ValidReading = Extract<SyncTokenReading, { valid: true }>;
+
 export function createSyncTokens(keyring: TokenKeyring): SyncTokens {
+  const verified = new Map<string, { reading: ValidReading; secret: Buffer }>();
+  const check = async (token: string): Promise<SyncTokenReading> => {
+    const match = token.length <= MAX_SYNC_TOKEN_LENGTH ? SHAPE.exec(token) : null;
+    if (!match) return { valid: false, why: 'the Sync-Token is not one this server issues' };
+    const [, keyText, payload, signature] = match;
+    const key = await keyring.keyById(Number(keyText));
+    if (!key) return { valid: false, why: `the Sync-Token was signed with key ${keyText}, which this server no longer has` };
+    const expected = mac(key, `${VERSION}.${keyText}.${payload}`);
+    const given = Buffer.from(signature!, 'base64url');
+    if (given.length !== expected.length || !timingSafeEqual(given, expected)) return { valid: false, why: 'the Sync-Token signature does not match' };
+    const claims = claimsOf(payload!);
+    if (!claims) return { valid: false, why: 'the Sync-Token claims are malformed' };
+    const reading: ValidReading = { valid: true, claims, keyId: key.id };
+    if (verified.size >= VERIFIED_KEPT) verified.delete(verified.keys().next().value!);
+    verified.set(token, { reading, secret: key.secret });
+    return reading;
+  };
   return {
     async issue(claims) {
       const key = await keyring.signingKey();
@@ -65,16 +91,16 @@ export function createSyncTokens(keyring: TokenKeyring): SyncTokens {
     },
     async read(token) {
       if (token === null || token === '') return { valid: false, why: 'no Sync-Token header' };
-      const match = token.length <= MAX_SYNC_TOKEN_LENGTH ? SHAPE.exec(token) : null;
-      if (!match) return { valid: false, why: 'the Sync-Token is not one this server issues' };
-      const [, keyText, payload, signature] = match;
-      const key = await keyring.keyById(Number(keyText));
-      if (!key) return { valid: false, why: `the Sync-Token was signed with key ${keyText}, which this server no longer has` };
-      const expected = mac(key, `${VERSION}.${keyText}.${payload}`);
-      const given = Buffer.from(signature!, 'base64url');
-      if (given.length !== expected.length || !timingSafeEqual(given, expected)) return { valid: false, why: 'the Sync-Token signature does not match' };
-      const claims = claimsOf(payload!);
-      return claims ? { valid: true, claims, keyId: key.id } : { valid: false, why: 'the Sync-Token claims are malformed' };
+      const known = verified.get(token);
+      if (known !== undefined) {
+        verified.delete(token);
+        const key = await keyring.keyById(known.reading.keyId);
+        if (key !== undefined && key.secret.equals(known.secret)) {
+          verified.set(token, known);
+          return known.reading;
+        }
+      }
+      return check(token);
     },
   };
 }
