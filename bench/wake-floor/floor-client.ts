@@ -11,6 +11,8 @@ interface Setup {
   pdvs: number;
   first: number;
   localAddress: string;
+  /** One answer that stays open, a line per commit, instead of a request per wake. */
+  stream: boolean;
 }
 
 const latencies: number[] = [];
@@ -33,6 +35,21 @@ function longPoll(agent: http.Agent, port: number, headers: Record<string, strin
   req.end();
 }
 
+function stream(agent: http.Agent, port: number, headers: Record<string, string>, localAddress: string): void {
+  const req = http.request({ host: '127.0.0.1', port, path: '/v1/changes/wait?tables=produto:1,preco_loja:1&stream=1', agent, headers: { ...headers, 'accept-encoding': 'identity' }, localAddress }, (res) => {
+    let partial = '';
+    res.setEncoding('utf8');
+    res.on('data', (chunk: string) => {
+      const lines = (partial + chunk).split('\n');
+      partial = lines.pop() ?? '';
+      const now = Date.now();
+      for (const line of lines) latencies.push(now - (JSON.parse(line) as { committedAt: number }).committedAt);
+    });
+  });
+  req.on('error', () => undefined);
+  req.end();
+}
+
 process.on('message', (message: Setup | { type: 'stop' }) => {
   if (message.type === 'stop') {
     stopping = true;
@@ -43,7 +60,9 @@ process.on('message', (message: Setup | { type: 'stop' }) => {
     const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
     const token = `pdv-${message.first + index}-`.padEnd(64, 'x');
     const headers = { authorization: `Bearer ${token}`, 'accept-encoding': 'gzip', 'sync-contract': '2', 'sync-tokens': `produto=${'t'.repeat(150)}, preco_loja=${'t'.repeat(150)}` };
-    longPoll(agent, message.ports[(message.first + index) % message.ports.length]!, headers, message.localAddress);
+    const port = message.ports[(message.first + index) % message.ports.length]!;
+    if (message.stream) stream(agent, port, headers, message.localAddress);
+    else longPoll(agent, port, headers, message.localAddress);
   }
   process.send!({ type: 'ready' });
 });

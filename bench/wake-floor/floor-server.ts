@@ -7,12 +7,18 @@ import { gzipSync } from 'node:zlib';
  * Node's HTTP server must do per woken long poll.
  */
 const waiting: http.ServerResponse[] = [];
+/** --stream: answers that stay open, one line per commit (no request per wake; no gzip, which would need a compressor per PDV). */
+const streams: http.ServerResponse[] = [];
 let body: Buffer = Buffer.alloc(0);
 
 const server = http.createServer((req, res) => {
   // The request is read (its headers as large as pull-service's), and the answer waits for the next commit.
   req.resume();
-  waiting.push(res);
+  if (req.url?.includes('stream=1')) {
+    res.writeHead(200, { 'content-type': 'application/x-ndjson', 'cache-control': 'no-store' });
+    res.flushHeaders();
+    streams.push(res);
+  } else waiting.push(res);
 });
 server.keepAliveTimeout = 65_000;
 server.headersTimeout = 66_000;
@@ -24,7 +30,10 @@ process.on('message', (message: { type: 'commit'; at: number; padding: string } 
     server.close(() => process.exit(0));
     return;
   }
-  body = gzipSync(JSON.stringify({ changed: ['produto'], committedAt: message.at, padding: message.padding }), { level: 6 });
+  const text = JSON.stringify({ changed: ['produto'], committedAt: message.at, padding: message.padding });
+  const line = `${text}\n`;
+  for (const res of streams) if (!res.destroyed) res.write(line);
+  body = gzipSync(text, { level: 6 });
   const woken = waiting.splice(0);
   for (const res of woken) {
     if (res.destroyed) continue;

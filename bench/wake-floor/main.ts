@@ -3,12 +3,14 @@ import { fileURLToPath } from 'node:url';
 import { processCpuMs } from '../fleet/proc-stats.js';
 
 /**
- * pnpm bench:wake-floor [--pdvs N] [--replicas R] [--workers W] [--seconds S] [--json]: the floor under
+ * pnpm bench:wake-floor [--pdvs N] [--replicas R] [--workers W] [--seconds S] [--stream] [--json]: the floor under
  * bench:fleet's commit -> visible figure on this machine. The same number of PDVs long-poll over keep-alive
  * connections, with pull-service's request headers, and every commit wakes all of them; but the servers do
  * nothing per PDV beyond Node's HTTP itself (one body made once per commit, no auth, no database, no per-PDV
  * text) and the clients only inflate, parse and ask again. What bench:fleet measures above this is the cost of
- * the sync itself; what this measures is what any request-per-wake long poll costs on these cores.
+ * the sync itself; what this measures is what any request-per-wake long poll costs on these cores. With
+ * --stream each PDV holds one answer open and gets a line per commit instead (uncompressed): the floor of a
+ * streamed wait, which would spare each wake its request.
  */
 const args = process.argv.slice(2);
 const option = (name: string, fallback: number): number => {
@@ -24,6 +26,8 @@ const pdvs = option('pdvs', 10_000);
 const replicas = option('replicas', 2);
 const workers = option('workers', 4);
 const seconds = option('seconds', 40);
+/** Each PDV holds one answer open and gets a line per commit (no request per wake, no gzip). */
+const streamed = args.includes('--stream');
 /** As bench:fleet: a commit every 2 s, of which every other one (produto) wakes every PDV. */
 const WAKE_EVERY_MS = 4_000;
 
@@ -52,7 +56,7 @@ async function main(): Promise<void> {
   await Promise.all(
     clients.map((client, index) => {
       const ready = next(client, 'ready');
-      client.send({ type: 'setup', ports, pdvs: Math.min(share, pdvs - index * share), first: index * share, localAddress: `127.0.0.${10 + index}` });
+      client.send({ type: 'setup', ports, pdvs: Math.min(share, pdvs - index * share), first: index * share, localAddress: `127.0.0.${10 + index}`, stream: streamed });
       return ready;
     }),
   );
@@ -75,6 +79,7 @@ async function main(): Promise<void> {
   for (const server of servers) server.send({ type: 'stop' });
   const at = (q: number) => all[Math.min(all.length - 1, Math.floor(q * all.length))] ?? null;
   const result = {
+    mode: streamed ? 'stream (one open answer per PDV, a line per commit)' : 'long poll (a request per wake, gzip)',
     pdvs,
     replicas,
     workers,
@@ -89,7 +94,7 @@ async function main(): Promise<void> {
     server_cpu_pct: Math.round((serverCpu / elapsedS) / 10),
     client_cpu_pct: Math.round((clientCpu / elapsedS) / 10),
   };
-  process.stdout.write(`wake floor: ${pdvs} PDVs, ${replicas} server(s), ${commits} commits waking all: p50 ${result.p50_ms} ms, p99 ${result.p99_ms} ms, max ${result.max_ms} ms; `
+  process.stdout.write(`wake floor (${result.mode}): ${pdvs} PDVs, ${replicas} server(s), ${commits} commits waking all: p50 ${result.p50_ms} ms, p99 ${result.p99_ms} ms, max ${result.max_ms} ms; `
     + `server ${result.server_cpu_us_per_wake} us and clients ${result.client_cpu_us_per_wake} us of CPU per wake\n`);
   if (args.includes('--json')) process.stdout.write(`${JSON.stringify(result)}\n`);
   setTimeout(() => process.exit(0), 1_000).unref();
