@@ -25,7 +25,7 @@ export function request(
 ): Promise<Answer> {
   return new Promise<Answer>((resolve, reject) => {
     const accepting = { 'accept-encoding': 'gzip', ...headers };
-    const outgoing = body === null ? accepting : { ...accepting, ...headers, 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)) };
+    const outgoing = body === null ? accepting : { ...accepting, 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)) };
     const req = http.request(url, { method, agent, headers: outgoing, signal });
     const timer = setTimeout(() => req.destroy(new PdvHttpError(`${method} ${url.pathname}: no answer within ${timeoutMs} ms`)), timeoutMs);
     req.on('response', (res) => {

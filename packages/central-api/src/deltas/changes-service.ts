@@ -1,4 +1,5 @@
 import { SYNC_CONTRACT_VERSION, type ChangesPage, type ChangesWaitAnswer, type Database, type WaitPage } from '@goldpdv/core';
+import { markShared } from '../http/json-parts.js';
 import { cursorKeyNames, decodeChangesCursor, encodeCursor, type ChangesCursor } from './cursor.js';
 import type { ChangesRead, DeltaStore } from './db/delta-store.js';
 import { InvalidPullRequestError } from './invalid-pull-request-error.js';
@@ -68,10 +69,17 @@ export interface ChangesService {
 
 const columnLists = new WeakMap<ServedTable, ChangesPage['columns']>();
 
-/** The table's column list as pages describe it: one array per table, which every page shares (page-json.ts). */
+/**
+ * The table's column list as pages describe it: one array per table, which every page shares (page-json.ts),
+ * frozen so that no caller can change it under every other answer.
+ */
 export function describeColumns(table: ServedTable): ChangesPage['columns'] {
   let columns = columnLists.get(table);
-  if (columns === undefined) columnLists.set(table, (columns = table.columns.map(({ name, type }) => ({ name, type }))));
+  if (columns === undefined) {
+    columns = Object.freeze(table.columns.map(({ name, type }) => Object.freeze({ name, type }))) as ChangesPage['columns'];
+    markShared(columns);
+    columnLists.set(table, columns);
+  }
   return columns;
 }
 

@@ -79,15 +79,16 @@ export function createSyncTokens(keyring: TokenKeyring): SyncTokens {
     verified.set(token, { reading, secret: key.secret });
     return reading;
   };
+  const issue = async (claims: SyncTokenClaims): Promise<string> => {
+    const key = await keyring.signingKey();
+    const payload = Buffer.from(JSON.stringify({ t: claims.table, l: claims.loja, b: claims.base, i: claims.incarnation }), 'utf8').toString('base64url');
+    const signed = `${VERSION}.${key.id}.${payload}`;
+    return `${signed}.${mac(key, signed).toString('base64url')}`;
+  };
   return {
-    async issue(claims) {
-      const key = await keyring.signingKey();
-      const payload = Buffer.from(JSON.stringify({ t: claims.table, l: claims.loja, b: claims.base, i: claims.incarnation }), 'utf8').toString('base64url');
-      const signed = `${VERSION}.${key.id}.${payload}`;
-      return `${signed}.${mac(key, signed).toString('base64url')}`;
-    },
+    issue,
     async renew(token, reading) {
-      return reading.keyId === (await keyring.signingKey()).id ? token : this.issue(reading.claims);
+      return reading.keyId === (await keyring.signingKey()).id ? token : issue(reading.claims);
     },
     async read(token) {
       if (token === null || token === '') return { valid: false, why: 'no Sync-Token header' };

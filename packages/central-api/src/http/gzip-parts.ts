@@ -1,4 +1,4 @@
-import { crc32 } from 'node:zlib';
+import * as zlib from 'node:zlib';
 import { JsonParts, SharedJson } from './json-parts.js';
 
 /** The fixed gzip header (RFC 1952 2.3): deflate, no flags, no time, no extra flags, unknown OS. */
@@ -13,7 +13,7 @@ const MAX_STORED_BLOCK = 0xffff;
  * no compressor at all. Every block before the last is non-final and byte-aligned, so the blocks simply follow
  * one another; any gzip reader inflates the result, with no reliance on multi-member support.
  */
-export function gzipParts(body: JsonParts): Buffer {
+export async function gzipParts(body: JsonParts): Promise<Buffer> {
   const chunks: Buffer[] = [GZIP_HEADER];
   let crc = 0;
   let size = 0;
@@ -22,7 +22,7 @@ export function gzipParts(body: JsonParts): Buffer {
     if (bytes.length === 0) continue;
     crc = crc32(bytes, crc);
     size += bytes.length;
-    if (part instanceof SharedJson) chunks.push(part.deflateBlocks);
+    if (part instanceof SharedJson) chunks.push(await part.deflateBlocks());
     else for (let at = 0; at < bytes.length; at += MAX_STORED_BLOCK) chunks.push(...storedBlock(bytes.subarray(at, at + MAX_STORED_BLOCK)));
   }
   const trailer = Buffer.alloc(8);
@@ -40,4 +40,20 @@ function storedBlock(bytes: Buffer): Buffer[] {
   header.writeUInt16LE(bytes.length, 1);
   header.writeUInt16LE(~bytes.length & 0xffff, 3);
   return [header, bytes];
+}
+
+/** zlib's CRC-32 from Node 20.15 on; before that, the same table-driven CRC (IEEE 802.3, reflected) here. */
+const crc32: (data: Buffer, initial: number) => number = typeof zlib.crc32 === 'function' ? zlib.crc32 : tableCrc32;
+
+let crcTable: Uint32Array | undefined;
+
+export function tableCrc32(data: Buffer, initial: number): number {
+  crcTable ??= Uint32Array.from({ length: 256 }, (_, n) => {
+    let c = n;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+    return c >>> 0;
+  });
+  let crc = ~initial >>> 0;
+  for (let index = 0; index < data.length; index++) crc = crcTable[(crc ^ data[index]!) & 0xff]! ^ (crc >>> 8);
+  return ~crc >>> 0;
 }

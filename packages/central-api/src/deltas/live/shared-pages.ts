@@ -3,6 +3,7 @@ import type { ChangesCursor } from '../cursor.js';
 import type { ChangesRead, DeltaStore } from '../db/delta-store.js';
 import { ResetRequiredError } from '../reset-required-error.js';
 import type { ServedTable } from '../served-table.js';
+import { markShared } from '../../http/json-parts.js';
 import { ByteBoundedLru } from './byte-bounded-lru.js';
 import { quietUpTo, type Epoch } from './serving-clock.js';
 
@@ -141,6 +142,8 @@ export class SharedPages {
     }
     const started = read()
       .then((page) => {
+        // Every answer from this page carries this very array: its JSON is made and deflated once (page-json.ts).
+        markShared(page.changes);
         const entry = { page, readUpper: upper };
         this.kept.set(key, entry, sizeOf(page));
         return entry;
@@ -158,6 +161,12 @@ interface KeptPage {
   /** What each (loja, limit) got of the page, made on first ask. */
   cuts?: Map<string, Picked>;
 }
+
+/**
+ * Cuts kept per page: every loja of a chain with pull-service's page size, and a few other limits (the limit is
+ * the client's, 1 to 5,000). Each kept cut holds its own JSON, so the bound also bounds what a page can grow to.
+ */
+const MAX_CUTS_KEPT = 256;
 
 /** The changes of a page that a cut serves, by position: `short` when more remain for the next page. */
 interface Picked {
@@ -200,7 +209,11 @@ function cut(whole: ChangesRead, loja: { name: string; lojaId: number } | null, 
   let picked = memo?.get(memoKey);
   if (picked === undefined) {
     picked = pick(whole, loja, limit);
-    memo?.set(memoKey, picked);
+    // Kept for the lojas and limits the fleet asks with (few); past the bound a cut is each answer's own.
+    if (memo !== undefined && memo.size < MAX_CUTS_KEPT) {
+      memo.set(memoKey, picked);
+      markShared(picked.changes);
+    }
   }
   const { changes, cursorKeys } = picked;
   // Cut short: the next page starts after the last change served here, within the same window.
@@ -218,7 +231,11 @@ function pick(whole: ChangesRead, loja: { name: string; lojaId: number } | null,
   return { changes: served.map((index) => whole.changes[index]!), cursorKeys: served.map((index) => whole.cursorKeys[index]!), short: indexes.length > limit };
 }
 
-/** About what a kept page costs: its changes as JSON, plus a little for the entry. */
+/**
+ * About what a kept page costs: its changes, counted three times for their JSON text, its UTF-8 bytes and its
+ * deflate kept for the answers (json-parts.ts), plus a little for the entry. The cuts kept with it come on top,
+ * bounded by MAX_CUTS_KEPT.
+ */
 function sizeOf(read: ChangesRead): number {
-  return 256 + JSON.stringify(read.changes).length + read.cursorKeys.reduce((total, key) => total + key.length, 0);
+  return 256 + 3 * JSON.stringify(read.changes).length + read.cursorKeys.reduce((total, key) => total + key.length, 0);
 }
