@@ -26,11 +26,6 @@ export class SharedJson {
     this.deflated ??= deflateRawAsync(this.bytes, { level: SHARED_DEFLATE_LEVEL, finishFlush: constants.Z_SYNC_FLUSH });
     return this.deflated;
   }
-
-  /** What it keeps in memory: the text, its UTF-8 bytes and, about, its deflate. */
-  get keptBytes(): number {
-    return this.text.length * 2 + this.bytes.length;
-  }
 }
 
 /** Paid once per shared text, so the default level's better ratio is worth its CPU here. */
