@@ -5,7 +5,7 @@ import { describeBackends } from '../../core/test/support/backends.js';
 import { PDVS } from './support/central-harness.js';
 import { until } from './support/until.js';
 import { startDeltasRig, type DeltasRig } from './deltas-harness.js';
-import { insertPreco, insertProdutos } from './deltas-fixtures.js';
+import { insertPreco, insertProdutos, insertProdutosTogether } from './deltas-fixtures.js';
 
 /**
  * Fleet scale on a real database: a change wakes only the long polls of its table, and the window every woken
@@ -201,8 +201,9 @@ describeBackends('shared pages and wake-ups by table', (backend) => {
       rig.get(`/v1/changes/wait?tables=produto:${from}&wait=20000&limit=100`, { token, headers: { 'sync-tokens': `produto=${syncToken}`, 'accept-encoding': encoding } });
     const waits = [wait(PDVS.a.token, since, tokenA, 'gzip'), wait(PDVS.b.token, sinceB, tokenB, 'gzip'), wait(PDVS.a.token, since, tokenA, 'identity')];
     await until(() => rig.waiting() === 3, 'three waits');
-    // Enough rows for an answer past the 1 KiB below which nothing is compressed.
-    await insertProdutos(rig, Array.from({ length: 30 }, (_, i) => 300 + i));
+    // Enough rows for an answer past the 1 KiB below which nothing is compressed, in one commit, so that the
+    // woken waits carry all of them.
+    await insertProdutosTogether(rig, Array.from({ length: 30 }, (_, i) => 300 + i));
     const [gzipA, gzipB, plainA] = await Promise.all(waits);
     for (const response of [gzipA!, gzipB!]) {
       expect(response.status).toBe(200);
