@@ -4,6 +4,7 @@ import { promisify } from 'node:util';
 import { createGunzip, gzip } from 'node:zlib';
 import type { ProxyAgent } from 'proxy-agent';
 import { ContractError, TransientError } from '../errors/index.js';
+import { readLines, type LineReader } from './line-reader.js';
 
 const gzipAsync = promisify(gzip);
 
@@ -28,7 +29,10 @@ export interface HttpClientOptions {
 export interface HttpResponse {
   status: number;
   headers: http.IncomingHttpHeaders;
+  /** The whole answer; empty for a streamed answer, which is read through `lines`. */
   body: string;
+  /** A streamed call's 200 answer, line by line (HttpRequest.lines); absent for every other answer. */
+  lines?: LineReader;
 }
 
 export interface HttpRequest {
@@ -39,6 +43,11 @@ export interface HttpRequest {
   signal?: AbortSignal;
   /** Overrides the client's response timeout for this call, e.g. wait + margin for a long-poll. */
   responseTimeoutMs?: number;
+  /**
+   * A streamed answer: a 200 resolves once its head is in, and its body is read line by line (HttpResponse.lines),
+   * within the response timeout as a whole; any other status is read whole as usual.
+   */
+  lines?: boolean;
 }
 
 export interface HttpClient {
@@ -47,6 +56,8 @@ export interface HttpClient {
   request(request: HttpRequest): Promise<HttpResponse>;
   get(url: string, headers: Record<string, string>, signal?: AbortSignal, responseTimeoutMs?: number): Promise<HttpResponse>;
   post(url: string, body: string, headers: Record<string, string>, signal?: AbortSignal): Promise<HttpResponse>;
+  /** GET of a streamed answer (HttpRequest.lines). */
+  stream(url: string, headers: Record<string, string>, signal?: AbortSignal, responseTimeoutMs?: number): Promise<HttpResponse>;
   /** Closes the keep-alive sockets. Safe to call twice. */
   close(): void;
 }
@@ -103,6 +114,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
     request,
     get: (url, headers, signal, responseTimeoutMs) => request({ method: 'GET', url, headers, signal, responseTimeoutMs }),
     post: (url, body, headers, signal) => request({ method: 'POST', url, body, headers, signal }),
+    stream: (url, headers, signal, responseTimeoutMs) => request({ method: 'GET', url, headers, signal, responseTimeoutMs, lines: true }),
     close() {
       closed = true;
       proxyAgent?.destroy();
@@ -138,6 +150,7 @@ function send(
   const limit = options.maxResponseBytes ?? 256 * 1024 * 1024;
   const timeoutMs = call.responseTimeoutMs ?? options.responseTimeoutMs;
   const where = { url: `${target.origin}${target.pathname}`, method: call.method };
+  const startedAt = Date.now();
   return new Promise((resolve, reject) => {
     let settled = false;
     const settle = (outcome: () => void) => {
@@ -159,7 +172,17 @@ function send(
     const request = transport.request(target, { method: call.method, headers, agent, ...tlsOptions }, (response) => {
       const chunks: Buffer[] = [];
       let size = 0;
+      // A streamed answer may be several gzip members one after another (one per line); Gunzip reads them all.
       const stream = response.headers['content-encoding'] === 'gzip' ? response.pipe(createGunzip()) : response;
+      if (call.lines && response.statusCode === 200) {
+        // The time bound and the abort now belong to the line reader, for as long as the answer runs.
+        const remainingMs = Math.max(0, timeoutMs - (Date.now() - startedAt));
+        settle(() => {
+          const lines = readLines({ body: stream, response, destroy: () => request.destroy(), maxLineBytes: limit, timeoutMs: remainingMs, signal: call.signal, where });
+          resolve({ status: 200, headers: response.headers, body: '', lines });
+        });
+        return;
+      }
       stream.on('data', (chunk: Buffer) => {
         size += chunk.length;
         if (size > limit) {
