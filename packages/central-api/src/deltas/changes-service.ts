@@ -65,6 +65,13 @@ export interface ChangesService {
   readChanges(query: ChangesQuery): Promise<ChangesAnswer>;
   /** GET /v1/changes/wait: which of the tables have changes for this PDV, as soon as one has (see ChangesWaitAnswer). */
   waitForAny(query: WaitQuery): Promise<ChangesWaitAnswer>;
+  /**
+   * GET /v1/changes/stream: the wait's answers one after another on one open answer, until `waitMs` ends it.
+   * After each, a table whose carried page reached its window's end waits on from that page's `toVersion`, with
+   * the Sync-Token the page handed; a changed table named without such a page ends the stream after its answer,
+   * since the PDV must read it itself first.
+   */
+  streamChanges(query: WaitQuery): AsyncGenerator<ChangesWaitAnswer, void, undefined>;
 }
 
 const columnLists = new WeakMap<ServedTable, ChangesPage['columns']>();
@@ -198,6 +205,31 @@ export function createChangesService(options: ChangesServiceOptions): ChangesSer
         const outcome = await hub.waitForAny(watched.map((watch) => ({ trackingName: watch.table.trackingName, level: watch.level })), remaining, query.signal);
         outcome.watches.forEach((watch, index) => (watched[index]!.level = watch.level));
         if (outcome.kind !== 'changed') return { changed: [], incarnation };
+      }
+    },
+
+    async *streamChanges(query) {
+      const deadline = Date.now() + query.waitMs;
+      const since = new Map(query.tables.map(({ table, since: version }) => [table, version]));
+      const syncTokens = new Map(query.pages?.syncTokens ?? []);
+      for (;;) {
+        const remaining = deadline - Date.now();
+        if (remaining <= 0 || query.signal?.aborted) return;
+        const tables = [...since].map(([table, version]) => ({ table, since: version }));
+        const pages = query.pages ? { limit: query.pages.limit, syncTokens } : null;
+        const answer = await service.waitForAny({ tables, waitMs: remaining, lojaId: query.lojaId, pages, signal: query.signal });
+        // Nothing changed before the end (its time, the client gone, the server stopping): the stream ends.
+        if (answer.changed.length === 0) return;
+        yield answer;
+        // The PDV applies each carried page as its own read of that window: from the page's end it is up to date.
+        const caughtUp = new Set<string>();
+        for (const { page, syncToken } of answer.pages ?? []) {
+          if (page.hasMore) continue;
+          since.set(page.table, BigInt(page.toVersion));
+          syncTokens.set(page.table, syncToken);
+          caughtUp.add(page.table);
+        }
+        if (answer.changed.some((table) => !caughtUp.has(table))) return;
       }
     },
   };

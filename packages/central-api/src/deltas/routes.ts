@@ -1,7 +1,9 @@
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
-import { SYNC_CONTRACT_HEADER, SYNC_TOKENS_HEADER, type TablesResponse } from '@goldpdv/core';
+import { SYNC_CONTRACT_HEADER, SYNC_TOKENS_HEADER, type ChangesWaitAnswer, type TablesResponse } from '@goldpdv/core';
 import type { Authenticator } from '../auth.js';
 import type { ConcurrencyCap } from '../limits/concurrency-cap.js';
+import { JsonLines } from '../http/json-lines.js';
+import type { JsonParts } from '../http/json-parts.js';
 import type { Route, RouteRequest, RouteResponse } from '../http/route.js';
 import type { ChangesService } from './changes-service.js';
 import { changesPageJson, changesWaitJson } from './page-json.js';
@@ -116,6 +118,47 @@ export function pullRoutes(deps: PullRouteDeps): Route[] {
         } finally {
           disconnect.dispose();
         }
+      }),
+    },
+    {
+      method: 'GET',
+      path: '/v1/changes/stream',
+      handle: guarded(deps.auth, async (request, lojaId) => {
+        const query = request.query;
+        const tables = waitTablesParam(query);
+        const pages = query.has('limit') ? { limit: limitParam(query), syncTokens: waitSyncTokensParam(request.headers[SYNC_TOKENS_HEADER], tables) } : null;
+        const waitMs = waitParam(query, deps.maxWaitMs);
+        // A place under the long-poll cap, held until the stream is over (JsonLines.close).
+        const release = deps.caps ? deps.caps.longPolls.acquire() : () => {};
+        const disconnect = disconnectSignal(request.raw);
+        const close = (): void => {
+          release();
+          disconnect.dispose();
+        };
+        const answers = deps.changes.streamChanges({ tables, waitMs, pages, lojaId, signal: disconnect.signal });
+        let first: IteratorResult<ChangesWaitAnswer, void>;
+        try {
+          // The head goes out with the first answer: a failure before it is still an answer of its own (a 503).
+          first = await answers.next();
+        } catch (error) {
+          close();
+          throw error;
+        }
+        const served = (answer: ChangesWaitAnswer): JsonParts => {
+          for (const carried of answer.pages ?? []) deps.onChangesServed?.(carried.page.changes.length);
+          return changesWaitJson(answer);
+        };
+        const lines = (async function* (): AsyncGenerator<JsonParts, void, undefined> {
+          if (first.done) return;
+          yield served(first.value);
+          try {
+            for await (const answer of answers) yield served(answer);
+          } catch (error) {
+            // The answer has started: a failure now ends the stream, and the PDV reads its tables itself.
+            request.log.warn({ err: error }, 'change stream ended by a failure');
+          }
+        })();
+        return { status: 200, body: new JsonLines(lines, close) };
       }),
     },
     {

@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
 import { gzipParts } from './gzip-parts.js';
+import { JsonLines, lineOf, NDJSON_TYPE } from './json-lines.js';
 import { JsonParts } from './json-parts.js';
 import type { RouteResponse } from './route.js';
 import type { HttpProblem } from './problem.js';
@@ -41,6 +42,7 @@ export interface SendOptions {
 export async function sendResponse(req: IncomingMessage, res: ServerResponse, response: RouteResponse, options: SendOptions): Promise<void> {
   const headers: Record<string, string | number> = { 'cache-control': 'no-store', ...response.headers };
   if (options.closeConnection) headers.connection = 'close';
+  if (response.body instanceof JsonLines) return sendLines(req, res, response, response.body, headers);
   if (response.body === undefined) {
     res.writeHead(response.status, { ...headers, 'content-length': 0 });
     res.end();
@@ -66,4 +68,52 @@ export async function sendResponse(req: IncomingMessage, res: ServerResponse, re
   res.writeHead(response.status, headers);
   // A string body is joined to the head in one buffer; a Buffer goes with it in one writev.
   res.end(req.method === 'HEAD' ? undefined : body);
+}
+
+/**
+ * A streamed answer: its head at once, then each line as the producer makes it. With gzip, each line is a gzip
+ * member of its own (RFC 1952 lets members follow one another), so that no compressor is kept per connection and
+ * a line's shared texts are the deflate blocks made once for every answer (gzip-parts.ts).
+ */
+async function sendLines(req: IncomingMessage, res: ServerResponse, response: RouteResponse, body: JsonLines, headers: Record<string, string | number>): Promise<void> {
+  try {
+    // The head goes out with the first line, or at the end when there is none: an empty answer is not gzip.
+    let next = await body.lines.next();
+    const gzip = !next.done && acceptsGzip(req.headers['accept-encoding']);
+    headers['content-type'] = NDJSON_TYPE;
+    headers.vary = 'Accept-Encoding';
+    // A proxy that buffers answers (nginx does by default) would hold every line back until the answer ends.
+    headers['x-accel-buffering'] = 'no';
+    if (gzip) headers['content-encoding'] = 'gzip';
+    res.writeHead(response.status, headers);
+    if (req.method === 'HEAD') return void res.end();
+    for (; !next.done && !res.destroyed; next = await body.lines.next()) {
+      const line = lineOf(next.value);
+      const bytes = gzip ? await gzipLine(line) : line.text;
+      if (res.destroyed) break;
+      if (!res.write(bytes)) await drainedOrGone(res);
+    }
+    res.end();
+  } finally {
+    await body.close();
+  }
+}
+
+function gzipLine(line: JsonParts): Promise<Buffer> {
+  const length = line.byteLength;
+  // Shared texts are deflated once for every answer; a short line goes as stored blocks, with no compressor.
+  if (line.sharedByteLength * 2 >= length || length <= GZIP_MIN_BYTES) return gzipParts(line);
+  return gzipAsync(line.text, { level: 1 });
+}
+
+function drainedOrGone(res: ServerResponse): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      res.off('drain', done);
+      res.off('close', done);
+      resolve();
+    };
+    res.once('drain', done);
+    res.once('close', done);
+  });
 }

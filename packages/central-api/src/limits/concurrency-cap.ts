@@ -21,15 +21,29 @@ export class ConcurrencyCap {
 
   /** Runs `work` within the cap, or throws the 503 when the cap is reached. */
   async run<T>(work: () => Promise<T>): Promise<T> {
+    const release = this.acquire();
+    try {
+      return await work();
+    } finally {
+      release();
+    }
+  }
+
+  /**
+   * Takes a place now, for work that outlives the handler (a streamed answer), or throws the 503. The returned
+   * release gives it back; calling it again does nothing.
+   */
+  acquire(): () => void {
     if (this.running >= this.max) {
       this.refused += 1;
       throw serviceUnavailable(this.retryAfterSeconds, `this server already serves ${this.max} ${this.what}; retry after ${this.retryAfterSeconds} s`);
     }
     this.running += 1;
-    try {
-      return await work();
-    } finally {
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
       this.running -= 1;
-    }
+    };
   }
 }

@@ -1,0 +1,31 @@
+import { JsonParts } from './json-parts.js';
+
+/**
+ * A streamed answer (application/x-ndjson): one JSON text per line, sent as each is made, on one open response.
+ * `close` runs once the answer is over, however it ended (sent whole, the client gone, the server stopping), and
+ * also when it was never started: whatever the handler took for it (a place under a cap) is given back there.
+ */
+export class JsonLines {
+  private closed = false;
+
+  constructor(
+    readonly lines: AsyncIterator<JsonParts>,
+    private readonly onClose: () => void,
+  ) {}
+
+  /** Ends the producer and runs onClose. Safe to call twice. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    try {
+      await this.lines.return?.();
+    } finally {
+      this.onClose();
+    }
+  }
+}
+
+/** The parts of one line: the JSON text and its newline. */
+export const lineOf = (json: JsonParts): JsonParts => new JsonParts([...json.parts, '\n']);
+
+export const NDJSON_TYPE = 'application/x-ndjson; charset=utf-8';

@@ -1,0 +1,108 @@
+import { changesWaitSchema, createHttpClient, type ChangesWaitAnswer, type HttpClient, type HttpResponse } from '@goldpdv/core';
+import { afterAll, afterEach, beforeAll, beforeEach, expect, it } from 'vitest';
+import { describeBackends } from '../../core/test/support/backends.js';
+import { PDVS } from './support/central-harness.js';
+import { until } from './support/until.js';
+import { startDeltasRig, type DeltasRig } from './deltas-harness.js';
+import { insertPreco, insertProdutos } from './deltas-fixtures.js';
+
+/**
+ * GET /v1/changes/stream on a real database, read as pull-service reads it (core's HTTP client, gzip accepted):
+ * one open answer per PDV, a line per change that reaches it, each table waiting on from the end of the page it
+ * carried; a line that names a table with no page ends the stream, and so does its time.
+ */
+describeBackends('change stream', (backend) => {
+  let rig: DeltasRig;
+  let http: HttpClient;
+  beforeAll(async () => {
+    rig = await startDeltasRig(backend, { CHANGES_POLL_INTERVAL_MS: 100, LONG_POLLS_MAX: 2 });
+    await insertProdutos(rig, [1, 2]);
+  });
+  afterAll(async () => rig?.close());
+  beforeEach(() => {
+    http = createHttpClient({ connectTimeoutMs: 2_000, responseTimeoutMs: 10_000, rejectUnauthorized: true });
+  });
+  afterEach(() => http.close());
+
+  const open = (tables: Record<string, string>, tokens: Record<string, string | null>, options: { wait?: number; pdv?: string } = {}): Promise<HttpResponse> => {
+    const query = Object.entries(tables).map(([table, version]) => `${table}:${version}`).join(',');
+    const header = Object.entries(tokens).flatMap(([table, token]) => (token ? [`${table}=${token}`] : [])).join(', ');
+    const url = `http://127.0.0.1:${rig.port}/v1/changes/stream?tables=${query}&wait=${options.wait ?? 20_000}&limit=100`;
+    return http.stream(url, { authorization: `Bearer ${options.pdv ?? PDVS.a.token}`, 'sync-contract': '2', 'sync-tokens': header });
+  };
+  const nextAnswer = async (response: HttpResponse): Promise<ChangesWaitAnswer | null> => {
+    const line = await response.lines!.next();
+    return line === null ? null : changesWaitSchema.parse(JSON.parse(line));
+  };
+  const keysOf = (answer: ChangesWaitAnswer | null, table: string) =>
+    answer?.pages?.find((carried) => carried.page.table === table)?.page.changes.map((change) => change.key.produto_id);
+
+  it('sends a line per change on one open answer, each table waiting on from the end of the page it carried', async () => {
+    const since = { produto: await rig.checkpoint('produto'), preco_loja: await rig.checkpoint('preco_loja') };
+    const streamed = open(since, { produto: rig.syncTokenOf('produto'), preco_loja: rig.syncTokenOf('preco_loja') });
+    await until(() => rig.waiting() === 1, 'the stream to wait');
+    // Another loja's price sends nothing: the stream waits on.
+    await insertPreco(rig, 2, 1, '1.1100');
+    await insertProdutos(rig, [40]);
+    const response = await streamed;
+    expect(response.status).toBe(200);
+    expect(response.headers['content-type']).toMatch(/^application\/x-ndjson/);
+    expect(response.headers['content-encoding']).toBe('gzip');
+    const first = await nextAnswer(response);
+    expect(first).toMatchObject({ changed: ['produto'], incarnation: expect.any(String) });
+    expect(first!.pages![0]!.page).toMatchObject({ sinceVersion: since.produto, hasMore: false });
+    expect(keysOf(first, 'produto')).toEqual([40]);
+
+    // The next change comes on the same answer, in a page from where the last one ended: 40 is not sent again.
+    await insertProdutos(rig, [41]);
+    const second = await nextAnswer(response);
+    expect(second!.pages![0]!.page.sinceVersion).toBe(first!.pages![0]!.page.toVersion);
+    expect(keysOf(second, 'produto')).toEqual([41]);
+    // Its own loja's price: a page of preco_loja from the PDV's checkpoint, with loja 1's row only.
+    await insertPreco(rig, 1, 2, '2.2200');
+    const third = await nextAnswer(response);
+    expect(third!.changed).toEqual(['preco_loja']);
+    expect(third!.pages![0]!.page).toMatchObject({ table: 'preco_loja', sinceVersion: since.preco_loja });
+    expect(third!.pages![0]!.page.changes).toEqual([expect.objectContaining({ key: { loja_id: 1, produto_id: 2 } })]);
+    // Still one request, waiting again as before the first line.
+    await until(() => rig.waiting() === 1, 'the stream to wait again');
+    // The PDV goes away: the stream stops waiting, and its place under the long-poll cap is free again.
+    response.lines!.close();
+    await until(() => rig.waiting() === 0, 'the stream to end with its connection');
+  });
+
+  it('ends after a line that names a table it carries no page of, and when its time is up', async () => {
+    const since = { produto: await rig.checkpoint('produto'), preco_loja: await rig.checkpoint('preco_loja') };
+    // No Sync-Token for preco_loja: a change there is named only, and the PDV must read it itself.
+    const streamed = open(since, { produto: rig.syncTokenOf('produto'), preco_loja: null });
+    await until(() => rig.waiting() === 1, 'the stream to wait');
+    await insertPreco(rig, 1, 1, '3.3300');
+    const response = await streamed;
+    expect(await nextAnswer(response)).toEqual({ changed: ['preco_loja'], incarnation: expect.any(String), pages: [] });
+    expect(await nextAnswer(response)).toBeNull();
+    expect(rig.waiting()).toBe(0);
+
+    // Nothing changes: after its time the answer ends, 200 with no line.
+    const started = Date.now();
+    const quiet = await open({ produto: await rig.checkpoint('produto') }, { produto: rig.syncTokenOf('produto') }, { wait: 600 });
+    expect(quiet.status).toBe(200);
+    expect(await nextAnswer(quiet)).toBeNull();
+    expect(Date.now() - started).toBeGreaterThanOrEqual(500);
+  });
+
+  it('takes a place under the long-poll cap for as long as it runs, and is refused 503 beyond it', async () => {
+    const since = await rig.checkpoint('produto');
+    const held = [open({ produto: since }, { produto: rig.syncTokenOf('produto') }, { wait: 3_000 }), open({ produto: since }, { produto: rig.syncTokenOf('produto') }, { wait: 3_000 })];
+    await until(() => rig.waiting() === 2, 'two streams to wait');
+    const refused = await open({ produto: since }, { produto: rig.syncTokenOf('produto') });
+    expect(refused.status).toBe(503);
+    expect(refused.headers['retry-after']).toMatch(/^\d+$/);
+    for (const response of await Promise.all(held)) expect(await nextAnswer(response)).toBeNull();
+    const again = open({ produto: since }, { produto: rig.syncTokenOf('produto') }, { wait: 200 });
+    expect((await again).status).toBe(200);
+    // A malformed request is a 400 naming the parameter, before any place is taken.
+    const bad = await http.stream(`http://127.0.0.1:${rig.port}/v1/changes/stream?tables=produto&wait=100`, { authorization: `Bearer ${PDVS.a.token}` });
+    expect(bad.status).toBe(400);
+    expect(JSON.parse(bad.body)).toMatchObject({ field: 'tables' });
+  });
+});
