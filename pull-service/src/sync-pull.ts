@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { CentralAvailability, CentralUnavailableError, ConfigError, createHttpClient, packageVersion, startStatusReporter, type CycleOutcome, type DaemonContext, type DaemonWorker, type Database } from '@goldpdv/core';
 import { CentralPullClient, type ChangesAnswer } from './api/central-pull-client.js';
+import { ChangeStream } from './api/change-stream.js';
 import { waitForChanges } from './api/long-poll.js';
 import { TablePages } from './api/table-pages.js';
 import type { PullEnv } from './config.js';
@@ -43,6 +44,8 @@ export function createPullWorker({ config, db, logger, health, metrics }: PullCo
     { baseUrl: config.CENTRAL_API_URL, token: config.CENTRAL_API_TOKEN, responseTimeoutMs: config.PULL_RESPONSE_TIMEOUT_MS },
     (status) => pullMetrics?.answer(status),
   );
+  // Kept open from one wait to the next: a change that reaches this PDV then costs it no request (change-stream.ts).
+  const stream = new ChangeStream(client);
   const loggers = new Map<string, Logger>();
   const loggerOf = (table: string): Logger => {
     let child = loggers.get(table);
@@ -126,7 +129,7 @@ export function createPullWorker({ config, db, logger, health, metrics }: PullCo
       // The changed tables' first pages come with the wait's answer, at the smallest page size of the tables.
       const waitedTables = new Set(result.idle.map(({ table }) => table));
       const pageLimit = Math.min(...round.jobs.filter((job) => waitedTables.has(job.plan.table)).map((job) => job.plan.pageSize));
-      const waited = await waitForChanges(client, result.idle, config.PULL_LONG_POLL_MS, signal, { pageLimit: Number.isFinite(pageLimit) ? pageLimit : null });
+      const waited = await waitForChanges(client, result.idle, config.PULL_LONG_POLL_MS, signal, { pageLimit: Number.isFinite(pageLimit) ? pageLimit : null, stream });
       if (waited.kind === 'changes') offerCarriedPages(round.jobs, result.idle, waited.pages);
       logger.debug({ outcome: waited.kind, table: waited.kind === 'changes' ? waited.table : undefined, ms: Date.now() - started }, 'long-poll ended');
       if (waited.kind === 'error') {
@@ -143,6 +146,7 @@ export function createPullWorker({ config, db, logger, health, metrics }: PullCo
       return { busy: waited.kind === 'changes' || waited.kind === 'quiet' };
     },
     async stop() {
+      stream.close();
       await reporter.stop();
       http.close();
     },

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHttpClient } from '@goldpdv/core';
 import { CentralPullClient } from '../src/api/central-pull-client.js';
 import type { Checkpoint } from '../src/db/checkpoint-store.js';
+import { ChangeStream } from '../src/api/change-stream.js';
 import { waitForChanges } from '../src/api/long-poll.js';
 import { PRODUTO_COLUMNS } from './support/pull-fixtures.js';
 
@@ -20,9 +21,15 @@ describe('long poll', () => {
   let requests = 0;
   let waitRequests = 0;
   let waitEndpoint = false;
+  let streamRequests = 0;
   beforeAll(async () => {
     server = createServer((req, res) => {
       requests += 1;
+      if (req.url?.startsWith('/v1/changes/stream')) {
+        streamRequests += 1;
+        res.writeHead(404, { 'content-type': 'application/problem+json' }).end('{"type":"about:blank","title":"Not found","status":404}');
+        return;
+      }
       if (req.url?.startsWith('/v1/changes/wait')) {
         waitRequests += 1;
         if (!waitEndpoint) res.writeHead(404, { 'content-type': 'application/problem+json' }).end('{"type":"about:blank","title":"Not found","status":404}');
@@ -81,6 +88,15 @@ describe('long poll', () => {
       }
       expect(waitRequests).toBe(51);
       expect(requests).toBe(451);
+      // A server without the change stream: one 404, then the one-request wait for good.
+      const withStream = { stream: true, oneRequest: true };
+      const stream = new ChangeStream(client);
+      for (let round = 0; round < 20; round++) {
+        expect(await waitForChanges(client, tables, 1_000, stop.signal, { support: withStream, stream })).toEqual({ kind: 'early' });
+      }
+      expect(streamRequests).toBe(1);
+      expect(withStream.stream).toBe(false);
+      expect(waitRequests).toBe(71);
     } finally {
       http.close();
     }

@@ -86,6 +86,34 @@ export interface ChangesRequest {
   waitMs: number;
 }
 
+/** A table a wait is asked for: from its checkpoint's version, with its Sync-Token when it has one. */
+export interface WaitedTable {
+  table: string;
+  since: string;
+  syncToken?: string | null;
+}
+
+/** The answers of a change stream, as they come. */
+export interface ChangeAnswers {
+  /** The next answer; null when the stream ended. A broken connection is CentralUnavailableError, a bad line ContractError. */
+  next(): Promise<ChangesWaitAnswer | null>;
+  /** Ends the stream (its connection is dropped when unfinished). Safe to call twice. */
+  close(): void;
+}
+
+/** The query and headers of a wait, one request or a stream: with a limit and the tables' Sync-Tokens, answers carry the changed tables' first pages. */
+function waitRequest(tables: readonly WaitedTable[], waitMs: number, pageLimit: number | null): { query: Record<string, string>; headers: Record<string, string> } {
+  const query: Record<string, string> = { tables: tables.map(({ table, since }) => `${table}:${since}`).join(',') };
+  if (waitMs > 0) query.wait = String(waitMs);
+  const headers: Record<string, string> = {};
+  const tokens = tables.flatMap(({ table, syncToken }) => (syncToken ? [`${table}=${syncToken}`] : []));
+  if (pageLimit !== null && tokens.length > 0) {
+    query.limit = String(pageLimit);
+    headers[SYNC_TOKENS_HEADER] = tokens.join(', ');
+  }
+  return { query, headers };
+}
+
 /** Answers that mean "the central API cannot serve anyone right now": retried later, never a table failure. */
 const UNAVAILABLE = new Set([408, 425, 429, 502, 503, 504]);
 
@@ -129,24 +157,42 @@ export class CentralPullClient {
    * after a quiet wait). Null when the server has no such endpoint (404, a central-api before it).
    */
   async waitForAny(
-    tables: readonly { table: string; since: string; syncToken?: string | null }[],
+    tables: readonly WaitedTable[],
     waitMs: number,
     signal?: AbortSignal,
     pageLimit: number | null = null,
   ): Promise<ChangesWaitAnswer | null> {
-    const query: Record<string, string> = { tables: tables.map(({ table, since }) => `${table}:${since}`).join(',') };
-    if (waitMs > 0) query.wait = String(waitMs);
-    const headers: Record<string, string> = {};
-    // With a limit and the tables' Sync-Tokens, the answer carries the changed tables' first pages.
-    const tokens = tables.flatMap(({ table, syncToken }) => (syncToken ? [`${table}=${syncToken}`] : []));
-    if (pageLimit !== null && tokens.length > 0) {
-      query.limit = String(pageLimit);
-      headers[SYNC_TOKENS_HEADER] = tokens.join(', ');
-    }
+    const { query, headers } = waitRequest(tables, waitMs, pageLimit);
     const response = await this.get('/v1/changes/wait', query, signal, waitMs, headers);
     if (response.status === 404) return null;
     this.expectOk(response, null);
     return this.parse(response, changesWaitSchema, null, 'wait answer');
+  }
+
+  /**
+   * GET /v1/changes/stream: the wait's answers one after another on one open answer, until `waitMs` ends it
+   * (see ChangeStream). Null when the server has no such endpoint (404, a central-api before it).
+   */
+  async openChangeStream(tables: readonly WaitedTable[], waitMs: number, signal?: AbortSignal, pageLimit: number | null = null): Promise<ChangeAnswers | null> {
+    const { query, headers } = waitRequest(tables, waitMs, pageLimit);
+    const response = await this.get('/v1/changes/stream', query, signal, waitMs, headers, { stream: true });
+    if (response.status === 404) return null;
+    this.expectOk(response, null);
+    const lines = response.lines;
+    if (lines === undefined) throw new ContractError('the change stream answered 200 without a streamed body', { context: { status: 200 } });
+    return {
+      next: async () => {
+        let line: string | null;
+        try {
+          line = await lines.next();
+        } catch (error) {
+          if (!(error instanceof TransientError)) throw error;
+          throw new CentralUnavailableError(`central API unreachable: ${error.message}`, { cause: error, table: null });
+        }
+        return line === null ? null : this.parse({ ...response, body: line }, changesWaitSchema, null, 'change stream line');
+      },
+      close: () => lines.close(),
+    };
   }
 
   /** The tables this PDV may pull; null when the server has no such endpoint (404). */
@@ -197,12 +243,20 @@ export class CentralPullClient {
     return text;
   }
 
-  private async get(path: string, query: Record<string, string>, signal: AbortSignal | undefined, waitMs: number, extraHeaders: Record<string, string> = {}): Promise<HttpResponse> {
+  private async get(
+    path: string,
+    query: Record<string, string>,
+    signal: AbortSignal | undefined,
+    waitMs: number,
+    extraHeaders: Record<string, string> = {},
+    { stream = false }: { stream?: boolean } = {},
+  ): Promise<HttpResponse> {
     const url = new URL(`${this.endpoint.baseUrl.replace(/\/$/, '')}${path}`);
     for (const [name, value] of Object.entries(query)) url.searchParams.set(name, value);
     const headers = { ...extraHeaders, authorization: `Bearer ${this.endpoint.token}`, accept: 'application/json', [SYNC_CONTRACT_HEADER]: String(SYNC_CONTRACT_VERSION) };
     try {
-      const response = await this.http.get(url.toString(), headers, signal, waitMs + this.endpoint.responseTimeoutMs);
+      const timeoutMs = waitMs + this.endpoint.responseTimeoutMs;
+      const response = await (stream ? this.http.stream(url.toString(), headers, signal, timeoutMs) : this.http.get(url.toString(), headers, signal, timeoutMs));
       this.onAnswer(response.status);
       return response;
     } catch (error) {

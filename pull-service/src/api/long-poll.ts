@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CentralUnavailableError, type ChangesWaitAnswer } from '@goldpdv/core';
 import type { CentralPullClient, ChangesAnswer } from './central-pull-client.js';
+import type { ChangeStream } from './change-stream.js';
 import type { Checkpoint } from '../db/checkpoint-store.js';
 
 export type LongPollResult =
@@ -17,10 +18,12 @@ export type LongPollResult =
 
 /**
  * Waits for the first change on any of the given tables. Only called once a round found every table idle, so
- * no table waits while another has work. One request for all of them (GET /v1/changes/wait); a central-api
- * without that endpoint (404) gets one request per table, all at once, the first that reports changes
- * cancelling the others, and is not asked again by this process. Nothing fetched here is applied: the round
- * that follows fetches and applies in dependency order. With `pageLimit`, the one request asks for the changed
+ * no table waits while another has work. With `stream`, on the PDV's change stream (GET /v1/changes/stream),
+ * kept open from one wait to the next while the checkpoints are where the server assumes them (ChangeStream);
+ * else, or against a central-api without it (404), one request for all tables (GET /v1/changes/wait); a
+ * central-api without that either (404) gets one request per table, all at once, the first that reports changes
+ * cancelling the others. Each fallback is learnt once per process. Nothing fetched here is applied: the round
+ * that follows fetches and applies in dependency order. With `pageLimit`, the answer carries the changed
  * tables' first pages too (`pages`, by table): the round applies them without asking again.
  */
 export async function waitForChanges(
@@ -28,21 +31,26 @@ export async function waitForChanges(
   tables: readonly { table: string; checkpoint: Checkpoint }[],
   waitMs: number,
   signal: AbortSignal,
-  { support = processWaitSupport, pageLimit = null }: { support?: WaitSupport; pageLimit?: number | null } = {},
+  { support = processWaitSupport, pageLimit = null, stream = null }: { support?: WaitSupport; pageLimit?: number | null; stream?: ChangeStream | null } = {},
 ): Promise<LongPollResult> {
   if (tables.length === 0 || signal.aborted) return { kind: 'early' };
+  if (stream !== null && support.stream !== false) {
+    try {
+      const outcome = await stream.next(tables, waitMs, signal, pageLimit);
+      if (outcome !== null) return outcome.kind === 'answer' ? judge(outcome.answer, tables, Date.now(), waitMs) : quietOrEarly(outcome.openedAt, waitMs);
+      support.stream = false;
+    } catch (error) {
+      if (signal.aborted) return { kind: 'early' };
+      await backOffAsAsked(error, signal);
+      return { kind: 'error', error };
+    }
+  }
   if (support.oneRequest) {
     const started = Date.now();
     try {
       const waited = tables.map(({ table, checkpoint }) => ({ table, since: checkpoint.version, syncToken: checkpoint.syncToken }));
       const answer = await client.waitForAny(waited, waitMs, signal, pageLimit);
-      if (answer !== null) {
-        // Loaded from another incarnation of the central database: the round's reads answer the reset.
-        const reloaded = tables.find(({ checkpoint }) => answer.incarnation !== null && checkpoint.incarnation !== null && checkpoint.incarnation !== answer.incarnation);
-        if (reloaded) return { kind: 'changes', table: reloaded.table, tables: null };
-        if (answer.changed.length > 0) return { kind: 'changes', table: answer.changed[0]!, tables: answer.changed, pages: carriedPages(answer.pages) };
-        return quietOrEarly(started, waitMs);
-      }
+      if (answer !== null) return judge(answer, tables, started, waitMs);
       support.oneRequest = false;
     } catch (error) {
       if (signal.aborted) return { kind: 'early' };
@@ -53,17 +61,28 @@ export async function waitForChanges(
   return waitPerTable(client, tables, waitMs, signal);
 }
 
+/** What a wait's answer means for the round that follows. */
+function judge(answer: ChangesWaitAnswer, tables: readonly { table: string; checkpoint: Checkpoint }[], started: number, waitMs: number): LongPollResult {
+  // Loaded from another incarnation of the central database: the round's reads answer the reset.
+  const reloaded = tables.find(({ checkpoint }) => answer.incarnation !== null && checkpoint.incarnation !== null && checkpoint.incarnation !== answer.incarnation);
+  if (reloaded) return { kind: 'changes', table: reloaded.table, tables: null };
+  if (answer.changed.length > 0) return { kind: 'changes', table: answer.changed[0]!, tables: answer.changed, pages: carriedPages(answer.pages) };
+  return quietOrEarly(started, waitMs);
+}
+
 /** The pages a wait answer carried, as the answers of GET /v1/changes they stand for. */
 function carriedPages(pages: ChangesWaitAnswer['pages']): ReadonlyMap<string, ChangesAnswer> {
   return new Map((pages ?? []).map(({ page, syncToken, incarnation }) => [page.table, { kind: 'page', page, syncToken, incarnation }]));
 }
 
-/** Whether the central API answers GET /v1/changes/wait; learnt once per process (a 404 turns it off). */
+/** Whether the central API answers GET /v1/changes/stream and GET /v1/changes/wait; learnt once per process (a 404 turns each off). */
 export interface WaitSupport {
+  /** Absent: as true. */
+  stream?: boolean;
   oneRequest: boolean;
 }
 
-const processWaitSupport: WaitSupport = { oneRequest: true };
+const processWaitSupport: WaitSupport = { stream: true, oneRequest: true };
 
 // Most of the wait spent: the server honours `wait`. Much less: it answers at once, and looping would spin.
 const quietOrEarly = (started: number, waitMs: number): LongPollResult => (Date.now() - started >= waitMs * 0.8 ? { kind: 'quiet' } : { kind: 'early' });

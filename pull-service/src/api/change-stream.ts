@@ -1,0 +1,83 @@
+import type { ChangesWaitAnswer } from '@goldpdv/core';
+import type { Checkpoint } from '../db/checkpoint-store.js';
+import type { CentralPullClient, ChangeAnswers } from './central-pull-client.js';
+
+export type StreamOutcome =
+  /** A change for this PDV, as one GET /v1/changes/wait would answer it. */
+  | { kind: 'answer'; answer: ChangesWaitAnswer }
+  /** The stream ended with nothing (its time ran out): `openedAt` tells whether the server held it. */
+  | { kind: 'ended'; openedAt: number };
+
+interface OpenStream {
+  answers: ChangeAnswers;
+  /** Where the server has each table now: the checkpoints it was opened from, moved by the pages it carried. */
+  positions: Map<string, string>;
+  openedAt: number;
+  /** The last answer named a table it carried no page to the window's end of: the server ends the stream after it. */
+  endsAfterAnswer: boolean;
+}
+
+/**
+ * The PDV's change stream (GET /v1/changes/stream), kept open across the worker's waits. After an answer, the
+ * server waits on each table from the end of the page it carried, on the assumption that the PDV applies it as
+ * its own read; the next wait reads on from the same stream only while every checkpoint is where the server
+ * assumes it (the pages applied, nothing else read). Any difference (a page not applied, a table read on its
+ * own, another set of tables) closes the stream and opens one from the checkpoints as they are. So a change
+ * that reaches the PDV costs it no request at all, and the stream never serves a window the PDV did not ask for.
+ */
+export class ChangeStream {
+  private current: OpenStream | null = null;
+
+  constructor(private readonly client: CentralPullClient) {}
+
+  /**
+   * The next answer for these tables from these checkpoints. Null when the server has no stream endpoint (404).
+   * Throws what the client throws (CentralUnavailableError, ContractError), the stream then closed.
+   */
+  async next(tables: readonly { table: string; checkpoint: Checkpoint }[], waitMs: number, signal: AbortSignal, pageLimit: number | null): Promise<StreamOutcome | null> {
+    for (;;) {
+      if (this.current !== null && !standsAt(this.current, tables)) this.close();
+      if (this.current === null) {
+        const waited = tables.map(({ table, checkpoint }) => ({ table, since: checkpoint.version, syncToken: checkpoint.syncToken }));
+        // Before the call: its head comes with the first answer, or at the end of a quiet stream.
+        const openedAt = Date.now();
+        const answers = await this.client.openChangeStream(waited, waitMs, signal, pageLimit);
+        if (answers === null) return null;
+        this.current = { answers, positions: new Map(waited.map(({ table, since }) => [table, since])), openedAt, endsAfterAnswer: false };
+      }
+      const stream = this.current;
+      let answer: ChangesWaitAnswer | null;
+      try {
+        answer = await stream.answers.next();
+      } catch (error) {
+        this.close();
+        throw error;
+      }
+      if (answer === null) {
+        this.close();
+        // Ended by its last answer: open another at once, from where the checkpoints stand. Otherwise it ran its
+        // time (`openedAt` tells the caller whether the server held it).
+        if (stream.endsAfterAnswer) continue;
+        return { kind: 'ended', openedAt: stream.openedAt };
+      }
+      const caughtUp = new Set<string>();
+      for (const { page } of answer.pages ?? []) {
+        if (page.hasMore) continue;
+        stream.positions.set(page.table, page.toVersion);
+        caughtUp.add(page.table);
+      }
+      stream.endsAfterAnswer = answer.changed.some((table) => !caughtUp.has(table));
+      return { kind: 'answer', answer };
+    }
+  }
+
+  /** Ends the open stream, if any. Safe to call twice. */
+  close(): void {
+    this.current?.answers.close();
+    this.current = null;
+  }
+}
+
+function standsAt(stream: OpenStream, tables: readonly { table: string; checkpoint: Checkpoint }[]): boolean {
+  return tables.length === stream.positions.size && tables.every(({ table, checkpoint }) => stream.positions.get(table) === checkpoint.version);
+}
