@@ -23,8 +23,8 @@ describe.skipIf(!PG_URL)('pnpm bench:fleet (needs TEST_PG_URL or BENCH_PG_URL)',
     expect(result.expected_sightings, account).toBeGreaterThanOrEqual(25);
     expect(result.p50_ms).toBeTypeOf('number');
     expect(result.sales_posted, account).toBeGreaterThan(0);
-    // This tree's central-api answers GET /v1/changes/wait: the PDVs wait with one request, as pull-service does.
-    expect(result.wait_mode, account).toBe('one request (/v1/changes/wait)');
+    // This tree's central-api answers GET /v1/changes/stream: the PDVs wait on it, as pull-service does.
+    expect(result.wait_mode, account).toBe('change stream (/v1/changes/stream)');
     expect(result.wait_requests, account).toBeGreaterThan(0);
     expect(result.serving_clock_ticks, account).toBeGreaterThan(0);
   });

@@ -39,6 +39,8 @@ export interface FleetOptions {
    * (--no-wait-endpoint) waits with one long poll per table, as a pull-service before that endpoint did.
    */
   waitEndpoint: boolean;
+  /** Wait on the change stream as pull-service does; false (--no-stream): one GET /v1/changes/wait per wait, as before it. */
+  stream: boolean;
   /** After a wait that named its tables, read those only, as pull-service does; false (--full-rounds): every table. */
   focusedRounds: boolean;
   /** The wait carries the changed tables' first pages, as pull-service asks; false (--no-wait-pages): names only. */
@@ -47,7 +49,7 @@ export interface FleetOptions {
 
 export class FleetUsageError extends Error {}
 
-const USAGE = 'usage: pnpm bench:fleet [--quick] [--json] [--pdvs N] [--replicas R] [--seconds S] [--idle-seconds S] [--workers W] [--lojas L] [--tables two|all] [--sales-fraction F] [--sale-interval S] [--setup-seconds S] [--central-dir PATH] [--no-wait-endpoint] [--full-rounds] [--no-wait-pages]';
+const USAGE = 'usage: pnpm bench:fleet [--quick] [--json] [--pdvs N] [--replicas R] [--seconds S] [--idle-seconds S] [--workers W] [--lojas L] [--tables two|all] [--sales-fraction F] [--sale-interval S] [--setup-seconds S] [--central-dir PATH] [--no-wait-endpoint] [--no-stream] [--full-rounds] [--no-wait-pages]';
 
 function positiveInt(name: string, value: string | undefined, max: number): number {
   if (value === undefined || !/^\d+$/.test(value) || Number(value) < 1 || Number(value) > max) {
@@ -62,7 +64,7 @@ export function parseFleetOptions(argv: readonly string[], env: NodeJS.ProcessEn
   for (let index = 0; index < argv.length; index += 1) {
     const arg = argv[index]!;
     if (arg === '--') continue;
-    if (arg === '--quick' || arg === '--json' || arg === '--no-wait-endpoint' || arg === '--full-rounds' || arg === '--no-wait-pages') flags.add(arg.slice(2));
+    if (arg === '--quick' || arg === '--json' || arg === '--no-wait-endpoint' || arg === '--no-stream' || arg === '--full-rounds' || arg === '--no-wait-pages') flags.add(arg.slice(2));
     else if (arg.startsWith('--')) {
       const [name, inline] = arg.slice(2).split('=', 2) as [string, string | undefined];
       values.set(name, inline ?? argv[++index]);
@@ -101,6 +103,7 @@ export function parseFleetOptions(argv: readonly string[], env: NodeJS.ProcessEn
     pgUrl,
     centralDir,
     waitEndpoint: !flags.has('no-wait-endpoint'),
+    stream: !flags.has('no-stream'),
     focusedRounds: !flags.has('full-rounds'),
     waitPages: !flags.has('no-wait-pages'),
   };

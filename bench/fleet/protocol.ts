@@ -18,6 +18,8 @@ export interface PdvSettings {
   longPollMs: number;
   /** Wait with GET /v1/changes/wait (one request for all tables) before falling back to one long poll per table. */
   waitEndpoint: boolean;
+  /** Wait on the change stream (GET /v1/changes/stream), as pull-service does; false (--no-stream): a request per wait. */
+  stream: boolean;
   /** After a wait that named its tables, read those only (pull-service's PullRound focus). */
   focusedRounds: boolean;
   /** Ask the wait to carry the changed tables' first pages (limit and Sync-Tokens), as pull-service does. */
@@ -47,6 +49,8 @@ export interface WorkerCounters {
   statusReports: number;
   /** GET /v1/changes/wait requests sent. */
   waitRequests: number;
+  /** PDVs that got 404 to GET /v1/changes/stream and waited with a request per wait from then on. */
+  streamFallbacks: number;
   /** PDVs that got 404 to GET /v1/changes/wait and wait per table from then on. */
   waitFallbacks: number;
   /** 503 and 429 answers with Retry-After, honoured (at least that long, up to twice it): not errors. */

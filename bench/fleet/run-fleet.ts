@@ -161,6 +161,7 @@ export async function runFleetBench(options: FleetOptions, progress: Progress, s
       tables,
       longPollMs: options.longPollMs,
       waitEndpoint: options.waitEndpoint,
+      stream: options.stream,
       focusedRounds: options.focusedRounds,
       waitPages: options.waitPages,
       statusIntervalMs: options.statusIntervalMs,
@@ -291,7 +292,15 @@ export async function runFleetBench(options: FleetOptions, progress: Progress, s
       pdv_refused_429: counters.refused429,
       rounds: options.focusedRounds ? 'focused (the tables the wait named)' : 'full (every table after a wake)',
       wait_pages: options.waitPages ? 'carried (the wait answers with the changed tables\' first pages)' : 'names only (--no-wait-pages)',
-      wait_mode: !options.waitEndpoint ? 'per table (--no-wait-endpoint)' : counters.waitFallbacks > 0 ? `per table (${counters.waitFallbacks} PDVs got 404 to /v1/changes/wait)` : 'one request (/v1/changes/wait)',
+      wait_mode: !options.waitEndpoint
+        ? 'per table (--no-wait-endpoint)'
+        : counters.waitFallbacks > 0
+          ? `per table (${counters.waitFallbacks} PDVs got 404 to /v1/changes/wait)`
+          : !options.stream
+            ? 'one request per wait (/v1/changes/wait, --no-stream)'
+            : counters.streamFallbacks > 0
+              ? `one request per wait (${counters.streamFallbacks} PDVs got 404 to /v1/changes/stream)`
+              : 'change stream (/v1/changes/stream)',
       wait_requests: counters.waitRequests,
       central: options.centralDir ?? 'this tree',
       sales_posted: counters.salesPosted,

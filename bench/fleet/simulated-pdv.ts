@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import { PRODUCT_STAMP } from './catalog.js';
 import { request, type Answer } from './pdv-http.js';
+import { streamRequest, type Lines } from './pdv-stream.js';
 import type { PdvSettings, WorkerCounters, WorkerPdv } from './protocol.js';
 import { saleEvent } from './sale-events.js';
 
@@ -27,6 +28,11 @@ export interface TableCheckpoint {
   version: string;
   cursor: string | null;
   syncToken: string | null;
+}
+
+interface WaitAnswer {
+  changed?: unknown;
+  pages?: { page: ChangesPage; syncToken: string }[];
 }
 
 interface ChangesPage {
@@ -84,6 +90,10 @@ export class SimulatedPdv {
   private loop: Promise<void> | null = null;
   /** As pull-service, learnt once per process: a 404 to GET /v1/changes/wait turns it off for good. */
   private waitOneRequest: boolean;
+  /** As pull-service: the change stream, until a 404 to GET /v1/changes/stream turns it off for good. */
+  private streamOn: boolean;
+  /** The open change stream, with where the server has each table now (pull-service's ChangeStream). */
+  private stream: { lines: Lines; positions: Map<string, string>; openedAt: number; endsAfterAnswer: boolean } | null = null;
   /** The tables the last wait named (none after a quiet one); null: every table. */
   private focus: Set<string> | null = null;
   private lastFullRoundAt = 0;
@@ -96,6 +106,7 @@ export class SimulatedPdv {
     this.pullAgent = new http.Agent({ keepAlive: true, keepAliveMsecs: 15_000, maxSockets: env.tables.length + 2, localAddress: env.localAddress });
     this.pushAgent = pdv.sells ? new http.Agent({ keepAlive: true, keepAliveMsecs: 15_000, maxSockets: 8, localAddress: env.localAddress }) : null;
     this.waitOneRequest = env.waitEndpoint;
+    this.streamOn = env.waitEndpoint && env.stream;
   }
 
   /** GET /v1/tables and a snapshot of every table: the PDV then holds a checkpoint and a Sync-Token for each. */
@@ -129,6 +140,7 @@ export class SimulatedPdv {
     for (const timer of this.timers) clearTimeout(timer);
     this.timers = [];
     await this.loop;
+    this.stream?.lines.close();
     this.pullAgent.destroy();
     this.pushAgent?.destroy();
   }
@@ -217,6 +229,11 @@ export class SimulatedPdv {
    * endpoint (404) gets one long poll per table from then on.
    */
   private async longPoll(): Promise<void> {
+    if (this.streamOn) {
+      if (await this.streamWait()) return;
+      this.streamOn = false;
+      this.env.counters.streamFallbacks += 1;
+    }
     if (this.waitOneRequest) {
       const tables = this.checkpoints.map((checkpoint) => `${checkpoint.table}:${checkpoint.version}`).join(',');
       const query: Record<string, string> = { tables, wait: String(this.env.longPollMs) };
@@ -229,30 +246,92 @@ export class SimulatedPdv {
       this.env.counters.waitRequests += 1;
       const answer = await this.get('/v1/changes/wait', query, this.env.longPollMs, null, this.stopping.signal, headers);
       if (answer.status !== 404) {
-        const arrivedAt = Date.now();
-        const body = this.json(answer) as { changed?: unknown; pages?: { page: ChangesPage; syncToken: string }[] };
-        // As pull-service: a carried page is applied as its table's read would be; a table it took to the
-        // window's end needs no read of its own.
-        const served = new Set<string>();
-        for (const { page, syncToken } of body.pages ?? []) {
-          const checkpoint = this.checkpoints.find((candidate) => candidate.table === page.table && candidate.version === page.sinceVersion);
-          if (checkpoint === undefined) continue;
-          this.sight(checkpoint.table, page, arrivedAt);
-          checkpoint.syncToken = syncToken;
-          if (page.hasMore) checkpoint.cursor = page.nextCursor;
-          else {
-            checkpoint.version = page.toVersion;
-            served.add(checkpoint.table);
-          }
-        }
-        const changed = body.changed;
-        this.focus = this.env.focusedRounds && Array.isArray(changed) ? new Set(changed.map(String).filter((table) => !served.has(table))) : null;
+        this.takeWaitAnswer(this.json(answer) as WaitAnswer, Date.now());
         return;
       }
       this.waitOneRequest = false;
       this.env.counters.waitFallbacks += 1;
     }
     await this.longPollPerTable();
+  }
+
+  /**
+   * As a wait's answer is taken by pull-service: a carried page is applied as its table's read would be; a table
+   * it took to the window's end needs no read of its own. Returns those tables.
+   */
+  private takeWaitAnswer(body: WaitAnswer, arrivedAt: number): Set<string> {
+    const served = new Set<string>();
+    for (const { page, syncToken } of body.pages ?? []) {
+      const checkpoint = this.checkpoints.find((candidate) => candidate.table === page.table && candidate.version === page.sinceVersion);
+      if (checkpoint === undefined) continue;
+      this.sight(checkpoint.table, page, arrivedAt);
+      checkpoint.syncToken = syncToken;
+      if (page.hasMore) checkpoint.cursor = page.nextCursor;
+      else {
+        checkpoint.version = page.toVersion;
+        served.add(checkpoint.table);
+      }
+    }
+    const changed = body.changed;
+    this.focus = this.env.focusedRounds && Array.isArray(changed) ? new Set(changed.map(String).filter((table) => !served.has(table))) : null;
+    return served;
+  }
+
+  /**
+   * pull-service's ChangeStream: the next answer on the open GET /v1/changes/stream while every checkpoint stands
+   * where the server assumes it, else on a new one; false when the server has no stream endpoint (404).
+   */
+  private async streamWait(): Promise<boolean> {
+    for (;;) {
+      const current = this.stream;
+      if (current !== null && !this.checkpoints.every((checkpoint) => checkpoint.cursor === null && current.positions.get(checkpoint.table) === checkpoint.version)) {
+        current.lines.close();
+        this.stream = null;
+      }
+      if (this.stream === null) {
+        const url = new URL('/v1/changes/stream', this.pdv.baseUrl);
+        url.searchParams.set('tables', this.checkpoints.map((checkpoint) => `${checkpoint.table}:${checkpoint.version}`).join(','));
+        url.searchParams.set('wait', String(this.env.longPollMs));
+        const headers: Record<string, string> = { authorization: `Bearer ${this.pdv.token}`, accept: 'application/json', 'sync-contract': '2' };
+        const tokens = this.checkpoints.flatMap((checkpoint) => (checkpoint.syncToken ? [`${checkpoint.table}=${checkpoint.syncToken}`] : []));
+        if (this.env.waitPages && tokens.length > 0) {
+          url.searchParams.set('limit', String(PAGE_SIZE));
+          headers['sync-tokens'] = tokens.join(', ');
+        }
+        this.env.counters.requests += 1;
+        this.env.counters.waitRequests += 1;
+        const openedAt = Date.now();
+        const opened = await streamRequest(this.pullAgent, url, headers, this.env.longPollMs + RESPONSE_TIMEOUT_MS, this.stopping.signal);
+        if (!('next' in opened)) {
+          if (opened.status === 404) return false;
+          this.json(opened);
+          throw new PdvRequestError(`GET /v1/changes/stream answered ${opened.status} without a stream`);
+        }
+        this.stream = { lines: opened, positions: new Map(this.checkpoints.map((checkpoint) => [checkpoint.table, checkpoint.version])), openedAt, endsAfterAnswer: false };
+      }
+      const stream = this.stream;
+      let line: string | null;
+      try {
+        line = await stream.lines.next();
+      } catch (error) {
+        stream.lines.close();
+        this.stream = null;
+        throw error;
+      }
+      if (line === null) {
+        this.stream = null;
+        if (stream.endsAfterAnswer) continue;
+        // Ran its time with nothing: as a quiet wait.
+        this.focus = this.env.focusedRounds ? new Set() : null;
+        return true;
+      }
+      const answer = JSON.parse(line) as WaitAnswer;
+      const served = this.takeWaitAnswer(answer, Date.now());
+      for (const table of served) stream.positions.set(table, this.checkpoints.find((checkpoint) => checkpoint.table === table)!.version);
+      // A table named without a page to its window's end: the server ends the stream after this answer.
+      stream.endsAfterAnswer = !Array.isArray(answer.changed) || answer.changed.some((table) => !served.has(String(table)));
+      return true;
+    }
   }
 
   /** The wait before GET /v1/changes/wait: one request per table; the first with changes cancels the others. */
