@@ -106,13 +106,21 @@ function gzipLine(line: JsonParts): Promise<Buffer> {
   return gzipAsync(line.text, { level: 1 });
 }
 
+/** A client that reads nothing for this long loses its stream, and the stream its place under the cap. */
+const STALLED_READER_MS = 30_000;
+
 function drainedOrGone(res: ServerResponse): Promise<void> {
   return new Promise((resolve) => {
     const done = (): void => {
+      clearTimeout(stalled);
       res.off('drain', done);
       res.off('close', done);
       resolve();
     };
+    const stalled = setTimeout(() => {
+      res.destroy();
+      done();
+    }, STALLED_READER_MS);
     res.once('drain', done);
     res.once('close', done);
   });

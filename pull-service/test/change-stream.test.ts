@@ -1,0 +1,118 @@
+import { afterEach, beforeEach, expect, it } from 'vitest';
+import { createHttpClient, type HttpClient } from '@goldpdv/core';
+import { describeBackends } from '../../packages/core/test/support/backends.js';
+import { CentralPullClient } from '../src/api/central-pull-client.js';
+import { ChangeStream } from '../src/api/change-stream.js';
+import type { Checkpoint } from '../src/db/checkpoint-store.js';
+import { insertCatalog, insertProduto } from './support/catalog-data.js';
+import { PDV, startCentral, type CentralRig } from './support/central-rig.js';
+
+/**
+ * The change stream against the real central API: one open answer serves change after change while the
+ * checkpoints move as its pages say; a checkpoint anywhere else (a page not applied) closes it and opens another
+ * from where the checkpoints stand, and the server serves that window again. Streams opened are counted on the
+ * way out of the real HTTP client.
+ */
+describeBackends('change stream across waits', (backend) => {
+  let central: CentralRig;
+  let http: HttpClient;
+  let opened = 0;
+  let client: CentralPullClient;
+  const stop = new AbortController();
+
+  beforeEach(async () => {
+    central = await startCentral(backend, { CHANGES_POLL_INTERVAL_MS: 100 }, 'info');
+    await insertCatalog(central, 2);
+    const real = createHttpClient({ connectTimeoutMs: 2_000, responseTimeoutMs: 10_000, rejectUnauthorized: true });
+    http = {
+      ...real,
+      stream: (...args) => {
+        opened += 1;
+        return real.stream(...args);
+      },
+    };
+    opened = 0;
+    client = new CentralPullClient(http, { baseUrl: central.url, token: PDV.token, responseTimeoutMs: 10_000 });
+  });
+  afterEach(async () => {
+    http.close();
+    await central.close();
+  });
+
+  /** produto's checkpoint after a whole snapshot, as pull-service keeps it. */
+  const snapshotCheckpoint = async (): Promise<Checkpoint> => {
+    let cursor: string | null = null;
+    for (;;) {
+      const answer = await client.snapshot('produto', cursor, 500);
+      if (answer.kind !== 'page') throw new Error('snapshot refused');
+      if (!answer.page.hasMore) return checkpointAt(answer.page.snapshotVersion, answer.syncToken, answer.incarnation);
+      cursor = answer.page.nextCursor;
+    }
+  };
+
+  it('serves change after change on one stream while the checkpoints follow it, and opens another when one does not', async () => {
+    const checkpoint = await snapshotCheckpoint();
+    const stream = new ChangeStream(client);
+    const tables = () => [{ table: 'produto', checkpoint }];
+    const next = async (insert: number) => {
+      const pending = stream.next(tables(), 10_000, stop.signal, 100);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      await insertProduto(central, insert);
+      const outcome = await pending;
+      if (outcome?.kind !== 'answer') throw new Error(`expected an answer, got ${JSON.stringify(outcome)}`);
+      return outcome.answer.pages![0]!;
+    };
+    try {
+      const first = await next(50);
+      expect(first.page.sinceVersion).toBe(checkpoint.version);
+      expect(first.page.changes.map((change) => change.key.produto_id)).toEqual([50]);
+      // Applied as the round would: the checkpoint moves to the page's end, and the next change comes on the same stream.
+      Object.assign(checkpoint, { version: first.page.toVersion, syncToken: first.syncToken });
+      const second = await next(51);
+      expect(second.page.sinceVersion).toBe(first.page.toVersion);
+      expect(second.page.changes.map((change) => change.key.produto_id)).toEqual([51]);
+      expect(opened).toBe(1);
+
+      // The second page is not applied: the checkpoint stays where the first left it, so the stream is closed
+      // and another opened from there, which serves product 51 again at once.
+      const again = await stream.next(tables(), 10_000, stop.signal, 100);
+      if (again?.kind !== 'answer') throw new Error(`expected an answer, got ${JSON.stringify(again)}`);
+      const third = again.answer.pages![0]!;
+      expect(opened).toBe(2);
+      expect(third.page.sinceVersion).toBe(first.page.toVersion);
+      expect(third.page.changes.map((change) => change.key.produto_id)).toEqual([51]);
+
+      // With nothing more, the stream ends after its time, a quiet wait.
+      Object.assign(checkpoint, { version: third.page.toVersion });
+      const before = Date.now();
+      const quiet = await stream.next(tables(), 600, stop.signal, 100);
+      expect(quiet).toMatchObject({ kind: 'ended' });
+      expect(Date.now() - before).toBeGreaterThanOrEqual(500);
+    } finally {
+      stream.close();
+      stream.close();
+    }
+  });
+});
+
+function checkpointAt(version: string, syncToken: string | null, incarnation: string | null): Checkpoint {
+  return {
+    table: 'produto',
+    version,
+    mode: 'delta',
+    appliedColumns: null,
+    ignoredColumns: null,
+    syncToken,
+    incarnation,
+    deltaCursor: null,
+    deltaToVersion: null,
+    snapshotVersion: null,
+    snapshotCursor: null,
+    snapshotLastKey: null,
+    rowsApplied: '0',
+    pendingDeletes: [],
+    lastSuccessAt: null,
+    lastError: null,
+    lastErrorAt: null,
+  };
+}
