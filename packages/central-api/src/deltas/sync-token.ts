@@ -94,12 +94,15 @@ export function createSyncTokens(keyring: TokenKeyring): SyncTokens {
       if (token === null || token === '') return { valid: false, why: 'no Sync-Token header' };
       const known = verified.get(token);
       if (known !== undefined) {
-        verified.delete(token);
         const key = await keyring.keyById(known.reading.keyId);
         if (key !== undefined && key.secret.equals(known.secret)) {
+          // Moved to the most recent end after the wait, in one step: a change wakes many readers of one token at
+          // once, and an entry taken out across the await would send all but the first to the full check.
+          verified.delete(token);
           verified.set(token, known);
           return known.reading;
         }
+        verified.delete(token);
       }
       return check(token);
     },

@@ -25,15 +25,20 @@ interface Waiter {
 
 /**
  * Long polls waiting for their tables to change; one request may wait on every table of a PDV. Nothing is read
- * per waiter: on each new epoch of the serving clock, a watch whose table has not changed since its level moves
- * its level up to the epoch's upper version (the window between holds nothing of that table), and a waiter with
- * a watch whose table changed is released to read again from its levels. Since every watch of a table moves to
+ * per waiter: on each new epoch of the serving clock, only the waiters of the tables whose quiet span moved are
+ * judged (waiters are indexed by table, so an epoch that moved one table costs nothing for the waiters of the
+ * others). A watch whose table has not changed since its level moves its level up to the epoch's upper version
+ * (the window between holds nothing of that table): at once for a judged waiter, when it ends for the others,
+ * which comes to the same since their tables' quiet spans did not move. A waiter with a watch whose table
+ * changed is released to read again from its levels. Since every watch of a table moves to
  * the same level, the released requests read the same window, which SharedPages reads once. A change of a table
  * wakes only the requests that wait on it; one that turns out to be another loja's puts them back to wait at the
  * new level, without an answer, hence without a reconnect.
  */
 export class LongPollHub {
   private readonly waiters = new Set<Waiter>();
+  /** The waiters of each table (trackingName). */
+  private readonly byTable = new Map<string, Set<Waiter>>();
 
   constructor(
     private readonly clock: ServingClock,
@@ -61,12 +66,17 @@ export class LongPollHub {
         watches: own,
         settle: (kind, changed = []) => {
           if (!this.waiters.delete(waiter)) return;
+          this.unindex(waiter);
           clearTimeout(timeout);
           signal?.removeEventListener('abort', onAbort);
+          // The levels of watches not judged since they began (their tables did not move) catch up now.
+          const epoch = this.clock.epoch;
+          if (epoch !== null) for (const watch of own) raiseIfQuiet(watch, epoch);
           resolve({ kind, watches: own, changed });
         },
       };
       this.waiters.add(waiter);
+      this.index(waiter);
       signal?.addEventListener('abort', onAbort, { once: true });
       // The epoch may have moved while the caller was reading: judge the waiter by it at once, not at the next.
       const epoch = this.clock.epoch;
@@ -85,8 +95,40 @@ export class LongPollHub {
       this.releaseAll('stopping');
       return;
     }
-    const otherIncarnation = previous !== null && previous.incarnation !== epoch.incarnation;
-    for (const waiter of [...this.waiters]) this.judge(waiter, epoch, { otherIncarnation, unknownChanges: true });
+    const judging = { otherIncarnation: false, unknownChanges: true };
+    if (previous === null || previous.incarnation !== epoch.incarnation) {
+      for (const waiter of [...this.waiters]) this.judge(waiter, epoch, { ...judging, otherIncarnation: previous !== null });
+      return;
+    }
+    // A table the clock does not know counts as changed on every epoch (see judge).
+    const moved = [...this.byTable.keys()].filter((table) => {
+      const quietFrom = epoch.quietFrom.get(table);
+      return quietFrom === undefined || previous.quietFrom.get(table) !== quietFrom;
+    });
+    const judged = new Set<Waiter>();
+    for (const table of moved) {
+      for (const waiter of [...(this.byTable.get(table) ?? [])]) {
+        if (judged.has(waiter)) continue;
+        judged.add(waiter);
+        this.judge(waiter, epoch, judging);
+      }
+    }
+  }
+
+  private index(waiter: Waiter): void {
+    for (const { trackingName } of waiter.watches) {
+      let waiters = this.byTable.get(trackingName);
+      if (waiters === undefined) this.byTable.set(trackingName, (waiters = new Set()));
+      waiters.add(waiter);
+    }
+  }
+
+  private unindex(waiter: Waiter): void {
+    for (const { trackingName } of waiter.watches) {
+      const waiters = this.byTable.get(trackingName);
+      waiters?.delete(waiter);
+      if (waiters?.size === 0) this.byTable.delete(trackingName);
+    }
   }
 
   /**
@@ -110,4 +152,10 @@ export class LongPollHub {
     }
     if (changed.length > 0) waiter.settle('changed', changed);
   }
+}
+
+/** Moves a watch up to the epoch's upper version when its table is quiet from its level on. */
+function raiseIfQuiet(watch: Watch, epoch: Epoch): void {
+  const quietFrom = epoch.quietFrom.get(watch.trackingName);
+  if (quietFrom !== undefined && watch.level >= quietFrom && epoch.upper > watch.level) watch.level = epoch.upper;
 }
