@@ -139,6 +139,33 @@ describe('serving clock and long-poll hub', () => {
     expect(hub.waiting).toBe(0);
   });
 
+  it('releases the waiters of a change a batch per turn of the event loop, and the waiters of other tables not at all', async () => {
+    const { state, clock, hub } = rig(reading(10n, { produto: 5n, loja: 3n }));
+    await clock.current();
+    const settledInTurn: number[] = [];
+    let turn = 0;
+    const waits = Array.from({ length: 300 }, () => hub.waitForAny([{ trackingName: 'produto', level: 10n }], 5_000).then((outcome) => settledInTurn.push(turn) && outcome));
+    const others = Array.from({ length: 50 }, () => hub.waitForAny([{ trackingName: 'loja', level: 10n }], 300));
+    // Turns of the event loop, counted while the releases run (one immediate per turn).
+    let counting = true;
+    const count = (): void => {
+      turn += 1;
+      if (counting) setImmediate(count);
+    };
+    setImmediate(count);
+    state.next = reading(20n, { produto: 15n, loja: 3n });
+    const outcomes = await Promise.all(waits);
+    counting = false;
+    expect(outcomes.every((outcome) => outcome.kind === 'changed')).toBe(true);
+    // 300 waiters, not all in one turn: the first batch's answers can go out before the last batch is prepared.
+    expect(new Set(settledInTurn).size).toBeGreaterThan(1);
+    // The loja waiters were not released by the produto change; they end by their time, moved up to the new epoch.
+    const quiet = await Promise.all(others);
+    expect(quiet.map((outcome) => outcome.kind)).toEqual(Array(50).fill('timeout'));
+    expect(quiet.map((outcome) => outcome.watches[0]!.level)).toEqual(Array(50).fill(20n));
+    expect(hub.waiting).toBe(0);
+  });
+
   it('releases a waiter at once when the epoch moved while it was reading', async () => {
     const { state, clock, hub } = rig(reading(10n, { produto: 5n, loja: 3n }));
     await clock.current();

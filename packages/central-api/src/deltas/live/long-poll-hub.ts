@@ -39,6 +39,9 @@ export class LongPollHub {
   private readonly waiters = new Set<Waiter>();
   /** The waiters of each table (trackingName). */
   private readonly byTable = new Map<string, Set<Waiter>>();
+  /** Waiters an epoch released, settled RELEASE_BATCH per turn of the event loop (releaseSoon). */
+  private readonly releasing: { waiter: Waiter; changed: string[] }[] = [];
+  private releaseScheduled = false;
 
   constructor(
     private readonly clock: ServingClock,
@@ -80,13 +83,14 @@ export class LongPollHub {
       signal?.addEventListener('abort', onAbort, { once: true });
       // The epoch may have moved while the caller was reading: judge the waiter by it at once, not at the next.
       const epoch = this.clock.epoch;
-      if (epoch !== null) this.judge(waiter, epoch, { otherIncarnation: false, unknownChanges: false });
+      if (epoch !== null) this.judge(waiter, epoch, { otherIncarnation: false, unknownChanges: false, batched: false });
       this.clock.nudge();
     });
   }
 
   /** Releases every waiter; a later wait still works (the server may be restarted in tests). */
   releaseAll(kind: WaitOutcome['kind'] = 'stopping'): void {
+    this.releasing.length = 0;
     for (const waiter of [...this.waiters]) waiter.settle(kind);
   }
 
@@ -95,7 +99,7 @@ export class LongPollHub {
       this.releaseAll('stopping');
       return;
     }
-    const judging = { otherIncarnation: false, unknownChanges: true };
+    const judging = { otherIncarnation: false, unknownChanges: true, batched: true };
     if (previous === null || previous.incarnation !== epoch.incarnation) {
       for (const waiter of [...this.waiters]) this.judge(waiter, epoch, { ...judging, otherIncarnation: previous !== null });
       return;
@@ -135,7 +139,7 @@ export class LongPollHub {
    * A table the clock does not know (no longer tracked) counts as changed on each new epoch, whose read then
    * reports it; when a wait begins it does not, or the request would read and wait in a loop.
    */
-  private judge(waiter: Waiter, epoch: Epoch, options: { otherIncarnation: boolean; unknownChanges: boolean }): void {
+  private judge(waiter: Waiter, epoch: Epoch, options: { otherIncarnation: boolean; unknownChanges: boolean; batched: boolean }): void {
     const changed: string[] = [];
     for (const watch of waiter.watches) {
       const quietFrom = epoch.quietFrom.get(watch.trackingName);
@@ -150,9 +154,37 @@ export class LongPollHub {
       }
       changed.push(watch.trackingName);
     }
-    if (changed.length > 0) waiter.settle('changed', changed);
+    if (changed.length === 0) return;
+    if (options.batched) this.releaseSoon(waiter, changed);
+    else waiter.settle('changed', changed);
+  }
+
+  /**
+   * A change can release thousands of waiters at once. Settled all in one go, each request's next steps would
+   * run for all of them in turn, and every answer would go out only at the end; settled a batch per turn of the
+   * event loop, each batch's answers are written before the next batch starts, so the first PDVs read theirs
+   * (on their own CPU) while the server still prepares the others'. A waiter settled meanwhile (timeout, abort)
+   * makes its queued release a no-op.
+   */
+  private releaseSoon(waiter: Waiter, changed: string[]): void {
+    this.releasing.push({ waiter, changed });
+    if (this.releaseScheduled) return;
+    this.releaseScheduled = true;
+    setImmediate(() => this.releaseBatch());
+  }
+
+  private releaseBatch(): void {
+    this.releaseScheduled = false;
+    for (const { waiter, changed } of this.releasing.splice(0, RELEASE_BATCH)) waiter.settle('changed', changed);
+    if (this.releasing.length > 0 && !this.releaseScheduled) {
+      this.releaseScheduled = true;
+      setImmediate(() => this.releaseBatch());
+    }
   }
 }
+
+/** Waiters settled per turn of the event loop after an epoch (about 5-10 ms of work each at fleet scale). */
+const RELEASE_BATCH = 64;
 
 /** Moves a watch up to the epoch's upper version when its table is quiet from its level on. */
 function raiseIfQuiet(watch: Watch, epoch: Epoch): void {
