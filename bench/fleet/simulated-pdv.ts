@@ -326,6 +326,14 @@ export class SimulatedPdv {
         return true;
       }
       const answer = JSON.parse(line) as WaitAnswer;
+      if (Array.isArray(answer.changed) && answer.changed.length === 0) {
+        // The quiet last line of a stream that ran its time: a quiet wait.
+        await stream.lines.next().catch(() => null);
+        stream.lines.close();
+        this.stream = null;
+        this.focus = this.env.focusedRounds ? new Set() : null;
+        return true;
+      }
       const served = this.takeWaitAnswer(answer, Date.now());
       for (const table of served) stream.positions.set(table, this.checkpoints.find((checkpoint) => checkpoint.table === table)!.version);
       // A table named without a page to its window's end: the server ends the stream after this answer.

@@ -9,7 +9,7 @@ import { insertPreco, insertProdutos } from './deltas-fixtures.js';
 /**
  * GET /v1/changes/stream on a real database, read as pull-service reads it (core's HTTP client, gzip accepted):
  * one open answer per PDV, a line per change that reaches it, each table waiting on from the end of the page it
- * carried; a line that names a table with no page ends the stream, and so does its time.
+ * carried; a line that names a table with no page ends the stream, and so does its time, with a quiet line.
  */
 describeBackends('change stream', (backend) => {
   let rig: DeltasRig;
@@ -82,10 +82,12 @@ describeBackends('change stream', (backend) => {
     expect(await nextAnswer(response)).toBeNull();
     expect(rig.waiting()).toBe(0);
 
-    // Nothing changes: after its time the answer ends, 200 with no line.
+    // Nothing changes: after its time the answer ends with one quiet line, which names the database's
+    // incarnation (a PDV loaded from another one learns it there).
     const started = Date.now();
     const quiet = await open({ produto: await rig.checkpoint('produto') }, { produto: rig.syncTokenOf('produto') }, { wait: 600 });
     expect(quiet.status).toBe(200);
+    expect(await nextAnswer(quiet)).toEqual({ changed: [], incarnation: expect.any(String) });
     expect(await nextAnswer(quiet)).toBeNull();
     expect(Date.now() - started).toBeGreaterThanOrEqual(500);
   });
@@ -97,7 +99,10 @@ describeBackends('change stream', (backend) => {
     const refused = await open({ produto: since }, { produto: rig.syncTokenOf('produto') });
     expect(refused.status).toBe(503);
     expect(refused.headers['retry-after']).toMatch(/^\d+$/);
-    for (const response of await Promise.all(held)) expect(await nextAnswer(response)).toBeNull();
+    for (const response of await Promise.all(held)) {
+      expect(await nextAnswer(response)).toMatchObject({ changed: [] });
+      expect(await nextAnswer(response)).toBeNull();
+    }
     const again = open({ produto: since }, { produto: rig.syncTokenOf('produto') }, { wait: 200 });
     expect((await again).status).toBe(200);
     // A malformed request is a 400 naming the parameter, before any place is taken.

@@ -144,7 +144,12 @@ describe('serving clock and long-poll hub', () => {
     await clock.current();
     const settledInTurn: number[] = [];
     let turn = 0;
-    const waits = Array.from({ length: 300 }, () => hub.waitForAny([{ trackingName: 'produto', level: 10n }], 5_000).then((outcome) => settledInTurn.push(turn) && outcome));
+    const waits = Array.from({ length: 300 }, () =>
+      hub.waitForAny([{ trackingName: 'produto', level: 10n }], 5_000).then((outcome) => {
+        settledInTurn.push(turn);
+        return outcome;
+      }),
+    );
     const others = Array.from({ length: 50 }, () => hub.waitForAny([{ trackingName: 'loja', level: 10n }], 300));
     // Turns of the event loop, counted while the releases run (one immediate per turn).
     let counting = true;

@@ -5,8 +5,11 @@ import type { CentralPullClient, ChangeAnswers } from './central-pull-client.js'
 export type StreamOutcome =
   /** A change for this PDV, as one GET /v1/changes/wait would answer it. */
   | { kind: 'answer'; answer: ChangesWaitAnswer }
-  /** The stream ended with nothing (its time ran out): `openedAt` tells whether the server held it. */
-  | { kind: 'ended'; openedAt: number };
+  /**
+   * The stream ran its time with nothing more for this PDV: `openedAt` tells whether the server held it, and
+   * `incarnation` is the central database's now (from the stream's last, quiet line; null without one).
+   */
+  | { kind: 'ended'; openedAt: number; incarnation: string | null };
 
 interface OpenStream {
   answers: ChangeAnswers;
@@ -58,7 +61,13 @@ export class ChangeStream {
         // Ended by its last answer: open another at once, from where the checkpoints stand. Otherwise it ran its
         // time (`openedAt` tells the caller whether the server held it).
         if (stream.endsAfterAnswer) continue;
-        return { kind: 'ended', openedAt: stream.openedAt };
+        return { kind: 'ended', openedAt: stream.openedAt, incarnation: null };
+      }
+      if (answer.changed.length === 0) {
+        // The last line of a stream that ran its time: read its end, so that the connection is kept for the next.
+        await stream.answers.next().catch(() => null);
+        this.close();
+        return { kind: 'ended', openedAt: stream.openedAt, incarnation: answer.incarnation };
       }
       const caughtUp = new Set<string>();
       for (const { page } of answer.pages ?? []) {

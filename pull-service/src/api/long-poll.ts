@@ -37,7 +37,9 @@ export async function waitForChanges(
   if (stream !== null && support.stream !== false) {
     try {
       const outcome = await stream.next(tables, waitMs, signal, pageLimit);
-      if (outcome !== null) return outcome.kind === 'answer' ? judge(outcome.answer, tables, Date.now(), waitMs) : quietOrEarly(outcome.openedAt, waitMs);
+      if (outcome?.kind === 'answer') return judge(outcome.answer, tables, Date.now(), waitMs);
+      // A stream that ran its time is a quiet wait, whose incarnation still tells a PDV loaded from another database.
+      if (outcome?.kind === 'ended') return judge({ changed: [], incarnation: outcome.incarnation }, tables, outcome.openedAt, waitMs);
       support.stream = false;
     } catch (error) {
       if (signal.aborted) return { kind: 'early' };

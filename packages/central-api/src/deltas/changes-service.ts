@@ -66,10 +66,10 @@ export interface ChangesService {
   /** GET /v1/changes/wait: which of the tables have changes for this PDV, as soon as one has (see ChangesWaitAnswer). */
   waitForAny(query: WaitQuery): Promise<ChangesWaitAnswer>;
   /**
-   * GET /v1/changes/stream: the wait's answers one after another on one open answer, until `waitMs` ends it.
-   * After each, a table whose carried page reached its window's end waits on from that page's `toVersion`, with
-   * the Sync-Token the page handed; a changed table named without such a page ends the stream after its answer,
-   * since the PDV must read it itself first.
+   * GET /v1/changes/stream: the wait's answers one after another on one open answer, until `waitMs` ends it
+   * with a last, quiet answer (no table, the incarnation). After each, a table whose carried page reached its
+   * window's end waits on from that page's `toVersion`, with the Sync-Token the page handed; a changed table
+   * named without such a page ends the stream after its answer, since the PDV must read it itself first.
    */
   streamChanges(query: WaitQuery): AsyncGenerator<ChangesWaitAnswer, void, undefined>;
 }
@@ -218,9 +218,10 @@ export function createChangesService(options: ChangesServiceOptions): ChangesSer
         const tables = [...since].map(([table, version]) => ({ table, since: version }));
         const pages = query.pages ? { limit: query.pages.limit, syncTokens } : null;
         const answer = await service.waitForAny({ tables, waitMs: remaining, lojaId: query.lojaId, pages, signal: query.signal });
-        // Nothing changed before the end (its time, the client gone, the server stopping): the stream ends.
-        if (answer.changed.length === 0) return;
         yield answer;
+        // Nothing changed before the end (its time, the client gone, the server stopping): that quiet answer,
+        // with the database's incarnation, was the last line; a PDV loaded from another one learns it there.
+        if (answer.changed.length === 0) return;
         // The PDV applies each carried page as its own read of that window: from the page's end it is up to date.
         const caughtUp = new Set<string>();
         for (const { page, syncToken } of answer.pages ?? []) {

@@ -148,14 +148,23 @@ export function pullRoutes(deps: PullRouteDeps): Route[] {
           for (const carried of answer.pages ?? []) deps.onChangesServed?.(carried.page.changes.length);
           return changesWaitJson(answer);
         };
+        let firstLine: JsonParts | null;
+        try {
+          firstLine = first.done ? null : served(first.value);
+        } catch (error) {
+          close();
+          throw error;
+        }
         const lines = (async function* (): AsyncGenerator<JsonParts, void, undefined> {
-          if (first.done) return;
-          yield served(first.value);
+          if (firstLine === null) return;
+          yield firstLine;
           try {
             for await (const answer of answers) yield served(answer);
           } catch (error) {
-            // The answer has started: a failure now ends the stream, and the PDV reads its tables itself.
+            // The answer has started: the failure cuts the connection (server.ts), so that the PDV sees a broken
+            // answer and backs off, not a stream that ended as if nothing had changed.
             request.log.warn({ err: error }, 'change stream ended by a failure');
+            throw error;
           }
         })();
         return { status: 200, body: new JsonLines(lines, close) };

@@ -99,6 +99,8 @@ export function createSyncTokens(keyring: TokenKeyring): SyncTokens {
           // Moved to the most recent end after the wait, in one step: a change wakes many readers of one token at
           // once, and an entry taken out across the await would send all but the first to the full check.
           verified.delete(token);
+          // Others may have filled the map during the await.
+          if (verified.size >= VERIFIED_KEPT) verified.delete(verified.keys().next().value!);
           verified.set(token, known);
           return known.reading;
         }

@@ -71,7 +71,7 @@ export async function sendResponse(req: IncomingMessage, res: ServerResponse, re
 }
 
 /**
- * A streamed answer: its head at once, then each line as the producer makes it. With gzip, each line is a gzip
+ * A streamed answer: its head with the first line, then each line as the producer makes it. With gzip, each line is a gzip
  * member of its own (RFC 1952 lets members follow one another), so that no compressor is kept per connection and
  * a line's shared texts are the deflate blocks made once for every answer (gzip-parts.ts).
  */

@@ -20,6 +20,10 @@ export interface WaitOutcome {
 
 interface Waiter {
   watches: Watch[];
+  /** The incarnation of the epoch it was last judged at: its levels are versions of that database. */
+  incarnation: string | null;
+  /** Judged changed and waiting for its batch (releaseSoon): not judged again meanwhile. */
+  queued: boolean;
   settle(kind: WaitOutcome['kind'], changed?: string[]): void;
 }
 
@@ -67,14 +71,17 @@ export class LongPollHub {
       const timeout = setTimeout(() => waiter.settle('timeout'), Math.max(0, timeoutMs));
       const waiter: Waiter = {
         watches: own,
+        incarnation: this.clock.epoch?.incarnation ?? null,
+        queued: false,
         settle: (kind, changed = []) => {
           if (!this.waiters.delete(waiter)) return;
           this.unindex(waiter);
           clearTimeout(timeout);
           signal?.removeEventListener('abort', onAbort);
-          // The levels of watches not judged since they began (their tables did not move) catch up now.
+          // The levels of watches not judged since they began (their tables did not move) catch up now, within
+          // the same database only (another incarnation releases every waiter as changed, at once).
           const epoch = this.clock.epoch;
-          if (epoch !== null) for (const watch of own) raiseIfQuiet(watch, epoch);
+          if (epoch !== null && epoch.incarnation === waiter.incarnation) for (const watch of own) raiseIfQuiet(watch, epoch);
           resolve({ kind, watches: own, changed });
         },
       };
@@ -101,7 +108,8 @@ export class LongPollHub {
     }
     const judging = { otherIncarnation: false, unknownChanges: true, batched: true };
     if (previous === null || previous.incarnation !== epoch.incarnation) {
-      for (const waiter of [...this.waiters]) this.judge(waiter, epoch, { ...judging, otherIncarnation: previous !== null });
+      // Released at once, not in batches: a waiter must not end meanwhile with levels of the other database.
+      for (const waiter of [...this.waiters]) this.judge(waiter, epoch, { ...judging, otherIncarnation: previous !== null, batched: false });
       return;
     }
     // A table the clock does not know counts as changed on every epoch (see judge).
@@ -140,6 +148,8 @@ export class LongPollHub {
    * reports it; when a wait begins it does not, or the request would read and wait in a loop.
    */
   private judge(waiter: Waiter, epoch: Epoch, options: { otherIncarnation: boolean; unknownChanges: boolean; batched: boolean }): void {
+    if (waiter.queued && !options.otherIncarnation) return;
+    waiter.incarnation = epoch.incarnation;
     const changed: string[] = [];
     for (const watch of waiter.watches) {
       const quietFrom = epoch.quietFrom.get(watch.trackingName);
@@ -167,6 +177,7 @@ export class LongPollHub {
    * makes its queued release a no-op.
    */
   private releaseSoon(waiter: Waiter, changed: string[]): void {
+    waiter.queued = true;
     this.releasing.push({ waiter, changed });
     if (this.releaseScheduled) return;
     this.releaseScheduled = true;
