@@ -5,6 +5,7 @@ import { CentralPullClient } from '../src/api/central-pull-client.js';
 import { ChangeStream } from '../src/api/change-stream.js';
 import { waitForChanges } from '../src/api/long-poll.js';
 import type { Checkpoint } from '../src/db/checkpoint-store.js';
+import { deltaCheckpoint } from './support/pull-fixtures.js';
 import { insertCatalog, insertProduto } from './support/catalog-data.js';
 import { PDV, startCentral, type CentralRig } from './support/central-rig.js';
 
@@ -46,7 +47,7 @@ describeBackends('change stream across waits', (backend) => {
     for (;;) {
       const answer = await client.snapshot('produto', cursor, 500);
       if (answer.kind !== 'page') throw new Error('snapshot refused');
-      if (!answer.page.hasMore) return checkpointAt(answer.page.snapshotVersion, answer.syncToken, answer.incarnation);
+      if (!answer.page.hasMore) return deltaCheckpoint('produto', answer.page.snapshotVersion, answer.syncToken, answer.incarnation);
       cursor = answer.page.nextCursor;
     }
   };
@@ -101,25 +102,3 @@ describeBackends('change stream across waits', (backend) => {
     }
   });
 });
-
-function checkpointAt(version: string, syncToken: string | null, incarnation: string | null): Checkpoint {
-  return {
-    table: 'produto',
-    version,
-    mode: 'delta',
-    appliedColumns: null,
-    ignoredColumns: null,
-    syncToken,
-    incarnation,
-    deltaCursor: null,
-    deltaToVersion: null,
-    snapshotVersion: null,
-    snapshotCursor: null,
-    snapshotLastKey: null,
-    rowsApplied: '0',
-    pendingDeletes: [],
-    lastSuccessAt: null,
-    lastError: null,
-    lastErrorAt: null,
-  };
-}

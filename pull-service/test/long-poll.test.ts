@@ -7,7 +7,7 @@ import { CentralPullClient } from '../src/api/central-pull-client.js';
 import type { Checkpoint } from '../src/db/checkpoint-store.js';
 import { ChangeStream } from '../src/api/change-stream.js';
 import { waitForChanges } from '../src/api/long-poll.js';
-import { PRODUTO_COLUMNS } from './support/pull-fixtures.js';
+import { deltaCheckpoint, PRODUTO_COLUMNS } from './support/pull-fixtures.js';
 
 /**
  * The long poll runs once per quiet round for as long as the daemon lives, always under the worker's one stop
@@ -51,25 +51,7 @@ describe('long poll', () => {
     const http = createHttpClient({ connectTimeoutMs: 1_000, responseTimeoutMs: 5_000, rejectUnauthorized: true });
     const client = new CentralPullClient(http, { baseUrl, token: 't', responseTimeoutMs: 5_000 });
     const stop = new AbortController();
-    const checkpoint = (table: string): Checkpoint => ({
-      table,
-      version: '5',
-      mode: 'delta',
-      appliedColumns: null,
-      ignoredColumns: null,
-      syncToken: 'v1.1.test-claims.test-signature',
-      incarnation: null,
-      deltaCursor: null,
-      deltaToVersion: null,
-      snapshotVersion: null,
-      snapshotCursor: null,
-      snapshotLastKey: null,
-      rowsApplied: '0',
-      pendingDeletes: [],
-      lastSuccessAt: null,
-      lastError: null,
-      lastErrorAt: null,
-    });
+    const checkpoint = (table: string): Checkpoint => deltaCheckpoint(table, '5');
     const tables = ['produto', 'categoria'].map((table) => ({ table, checkpoint: checkpoint(table) }));
     const support = { oneRequest: true };
     try {

@@ -34,6 +34,29 @@ export const readCheckpoints = (db: Queryable): Promise<Map<string, Checkpoint>>
 /** The Sync-Token the page servers of these tests hand, and the checkpoints below hold. */
 export const TEST_SYNC_TOKEN = 'v1.1.test-claims.test-signature';
 
+/** A table's checkpoint in delta mode at `version`, with nothing pending, as a caught-up table holds it. */
+export function deltaCheckpoint(table: string, version: string, syncToken: string | null = TEST_SYNC_TOKEN, incarnation: string | null = null): Checkpoint {
+  return {
+    table,
+    version,
+    mode: 'delta',
+    appliedColumns: null,
+    ignoredColumns: null,
+    syncToken,
+    incarnation,
+    deltaCursor: null,
+    deltaToVersion: null,
+    snapshotVersion: null,
+    snapshotCursor: null,
+    snapshotLastKey: null,
+    rowsApplied: '0',
+    pendingDeletes: [],
+    lastSuccessAt: null,
+    lastError: null,
+    lastErrorAt: null,
+  };
+}
+
 /**
  * Checkpoints as a finished snapshot leaves them: delta mode at `version`, holding a Sync-Token. A table new
  * to a PDV starts with a snapshot instead; the tests of delta pages begin where that snapshot ended.

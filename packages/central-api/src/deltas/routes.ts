@@ -58,6 +58,15 @@ function pageHeaders(answer: { syncToken: string | null; incarnation: string }):
   return headers;
 }
 
+/** The parameters of GET /v1/changes/wait and /v1/changes/stream. */
+function waitParams(request: RouteRequest, maxWaitMs: number) {
+  const query = request.query;
+  const tables = waitTablesParam(query);
+  // With `limit`, each answer carries the first page of each changed table the Sync-Tokens admit.
+  const pages = query.has('limit') ? { limit: limitParam(query), syncTokens: waitSyncTokensParam(request.headers[SYNC_TOKENS_HEADER], tables) } : null;
+  return { tables, waitMs: waitParam(query, maxWaitMs), pages };
+}
+
 /** Authenticates, runs the handler, and turns the pull services' refusals into problem+json. */
 const guarded = (auth: Authenticator, handle: (request: RouteRequest, lojaId: number) => Promise<RouteResponse>) =>
   async (request: RouteRequest): Promise<RouteResponse> => {
@@ -104,11 +113,7 @@ export function pullRoutes(deps: PullRouteDeps): Route[] {
       method: 'GET',
       path: '/v1/changes/wait',
       handle: guarded(deps.auth, async (request, lojaId) => {
-        const query = request.query;
-        const tables = waitTablesParam(query);
-        // With `limit`, the answer carries the first page of each changed table the Sync-Tokens admit.
-        const pages = query.has('limit') ? { limit: limitParam(query), syncTokens: waitSyncTokensParam(request.headers[SYNC_TOKENS_HEADER], tables) } : null;
-        const params = { tables, waitMs: waitParam(query, deps.maxWaitMs), pages };
+        const params = waitParams(request, deps.maxWaitMs);
         const disconnect = disconnectSignal(request.raw);
         try {
           const wait = () => deps.changes.waitForAny({ ...params, lojaId, signal: disconnect.signal });
@@ -124,10 +129,7 @@ export function pullRoutes(deps: PullRouteDeps): Route[] {
       method: 'GET',
       path: '/v1/changes/stream',
       handle: guarded(deps.auth, async (request, lojaId) => {
-        const query = request.query;
-        const tables = waitTablesParam(query);
-        const pages = query.has('limit') ? { limit: limitParam(query), syncTokens: waitSyncTokensParam(request.headers[SYNC_TOKENS_HEADER], tables) } : null;
-        const waitMs = waitParam(query, deps.maxWaitMs);
+        const { tables, waitMs, pages } = waitParams(request, deps.maxWaitMs);
         // A place under the long-poll cap, held until the stream is over (JsonLines.close).
         const release = deps.caps ? deps.caps.longPolls.acquire() : () => {};
         const disconnect = disconnectSignal(request.raw);
