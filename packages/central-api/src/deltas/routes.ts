@@ -137,21 +137,15 @@ export function pullRoutes(deps: PullRouteDeps): Route[] {
           release();
           disconnect.dispose();
         };
-        const answers = deps.changes.streamChanges({ tables, waitMs, pages, lojaId, signal: disconnect.signal });
-        let first: IteratorResult<ChangesWaitAnswer, void>;
-        try {
-          // The head goes out with the first answer: a failure before it is still an answer of its own (a 503).
-          first = await answers.next();
-        } catch (error) {
-          close();
-          throw error;
-        }
         const served = (answer: ChangesWaitAnswer): JsonParts => {
           for (const carried of answer.pages ?? []) deps.onChangesServed?.(carried.page.changes.length);
           return changesWaitJson(answer);
         };
+        const answers = deps.changes.streamChanges({ tables, waitMs, pages, lojaId, signal: disconnect.signal });
         let firstLine: JsonParts | null;
         try {
+          // The head goes out with the first answer: a failure before it is still an answer of its own (a 503).
+          const first = await answers.next();
           firstLine = first.done ? null : served(first.value);
         } catch (error) {
           close();
