@@ -198,6 +198,62 @@ describe('serving clock and long-poll hub', () => {
     expect((await hub.waitForAny([{ trackingName: 'produto', level: 10n }], 10_000)).kind).toBe('stopping');
   });
 
+  it('keeps a subscription registered between its waits, judges it when it waits again, and ends it once', async () => {
+    const { state, clock, hub } = rig(reading(10n, { produto: 5n, loja: 3n }));
+    await clock.current();
+    const subscription = hub.subscribe([{ trackingName: 'produto', level: 10n }, { trackingName: 'loja', level: 10n }], 5_000);
+    expect(hub.waiting).toBe(1);
+    state.next = reading(20n, { produto: 15n, loja: 3n });
+    expect(await subscription.next()).toMatchObject({ kind: 'changed', changed: ['produto'] });
+    // Still registered, not waiting: a change now is not lost, it releases the next wait at once.
+    expect(hub.waiting).toBe(1);
+    subscription.watches[0]!.level = 20n;
+    state.next = reading(30n, { produto: 25n, loja: 3n });
+    await sleep(100);
+    await clock.current();
+    expect(await subscription.next()).toMatchObject({ kind: 'changed', changed: ['produto'] });
+    expect(subscription.watches.map((watch) => watch.level)).toEqual([20n, 30n]);
+    // Read up to the change: the next wait waits, and a quiet epoch moves its levels up without releasing it.
+    subscription.watches[0]!.level = 30n;
+    const waiting = subscription.next();
+    await expect(subscription.next()).rejects.toThrow(/once at a time/);
+    state.next = reading(40n, { produto: 25n, loja: 35n });
+    expect(await waiting).toMatchObject({ kind: 'changed', changed: ['loja'] });
+    expect(subscription.watches.map((watch) => watch.level)).toEqual([40n, 30n]);
+    subscription.close();
+    subscription.close();
+    expect(hub.waiting).toBe(0);
+    expect(await subscription.next()).toMatchObject({ kind: 'aborted', changed: [] });
+  });
+
+  it('ends a subscription by its time, its signal, the server stopping, and releases it on another incarnation', async () => {
+    const stopping = { value: false };
+    const { state, clock, hub } = rig(reading(10n, { produto: 5n, loja: 3n }), stopping);
+    await clock.current();
+    const timed = hub.subscribe([{ trackingName: 'produto', level: 10n }], 150);
+    expect((await timed.next()).kind).toBe('timeout');
+    expect((await timed.next()).kind).toBe('timeout');
+    const controller = new AbortController();
+    const aborted = hub.subscribe([{ trackingName: 'produto', level: 10n }], 10_000, controller.signal);
+    const waiting = aborted.next();
+    controller.abort();
+    expect((await waiting).kind).toBe('aborted');
+    // Between two waits, another database: the next wait is released at once, to be read again.
+    const moved = hub.subscribe([{ trackingName: 'loja', level: 10n }], 10_000);
+    state.next = reading(10n, { produto: 5n, loja: 3n }, 'two');
+    await sleep(100);
+    await clock.current();
+    expect(await moved.next()).toMatchObject({ kind: 'changed', changed: ['loja'] });
+    const stopped = hub.subscribe([{ trackingName: 'produto', level: 10n }], 10_000);
+    const stopWait = stopped.next();
+    stopping.value = true;
+    hub.releaseAll('stopping');
+    expect((await stopWait).kind).toBe('stopping');
+    moved.close();
+    expect(hub.waiting).toBe(0);
+    expect((await hub.subscribe([{ trackingName: 'produto', level: 10n }], 10_000).next()).kind).toBe('stopping');
+  });
+
   it('keeps waiters waiting through failing ticks, and serves no epoch meanwhile', async () => {
     const { state, clock, hub } = rig(reading(10n, { produto: 5n, loja: 3n }));
     await clock.current();

@@ -3,7 +3,7 @@ import { markShared } from '../http/json-parts.js';
 import { cursorKeyNames, decodeChangesCursor, encodeCursor, type ChangesCursor } from './cursor.js';
 import type { ChangesRead, DeltaStore } from './db/delta-store.js';
 import { InvalidPullRequestError } from './invalid-pull-request-error.js';
-import type { LongPollHub } from './live/long-poll-hub.js';
+import type { LongPollHub, Watch } from './live/long-poll-hub.js';
 import type { ServingClock } from './live/serving-clock.js';
 import type { SharedPages } from './live/shared-pages.js';
 import { ResetRequiredError, type ResetRefusal } from './reset-required-error.js';
@@ -72,6 +72,12 @@ export interface ChangesService {
    * named without such a page ends the stream after its answer, since the PDV must read it itself first.
    */
   streamChanges(query: WaitQuery): AsyncGenerator<ChangesWaitAnswer, void, undefined>;
+}
+
+/** A table a wait watches, and the version up to which its window is known empty for this PDV. */
+interface Watched {
+  table: ServedTable;
+  watch: Watch;
 }
 
 const columnLists = new WeakMap<ServedTable, ChangesPage['columns']>();
@@ -171,81 +177,123 @@ export function createChangesService(options: ChangesServiceOptions): ChangesSer
 
     async waitForAny(query) {
       const deadline = Date.now() + query.waitMs;
-      // A table that cannot be read as asked (unknown, paused, to be loaded again) is named at once: the PDV's
-      // own read of it tells what to do, and the table is left out of its next wait while it fails.
-      const attention: string[] = [];
-      const watched: { table: ServedTable; level: bigint }[] = [];
-      for (const { table: name, since } of query.tables) {
-        try {
-          watched.push({ table: await servedTableNamed(registry, name), level: since });
-        } catch (error) {
-          if (!(error instanceof UnknownTableError || error instanceof TablePausedError)) throw error;
-          attention.push(name);
-        }
-      }
+      const { attention, watched } = await watchesOf(query.tables);
+      const since = new Map(query.tables.map(({ table, since: version }) => [table, version]));
       let incarnation: string | null = null;
       for (;;) {
-        const epoch = await clock.current();
-        incarnation = epoch?.incarnation ?? incarnation;
         const changed = [...attention];
-        for (const watch of watched) {
-          try {
-            // One row is enough to know; the read is the one the PDV's page of this window shares (SharedPages).
-            const read = await pages.read({ table: watch.table, since: watch.level, cursor: null, limit: 1, lojaId: query.lojaId }, epoch);
-            incarnation = read.incarnation;
-            if (read.changes.length > 0 || read.hasMore) changed.push(watch.table.name);
-            else if (BigInt(read.toVersion) > watch.level) watch.level = BigInt(read.toVersion);
-          } catch (error) {
-            if (!(error instanceof ResetRequiredError || error instanceof TablePausedError)) throw error;
-            changed.push(watch.table.name);
-          }
-        }
+        incarnation = (await readChanged(watched, query.lojaId, changed)) ?? incarnation;
         const remaining = deadline - Date.now();
-        if (changed.length > 0 || remaining <= 0 || watched.length === 0) return withPages({ changed, incarnation }, query);
-        const outcome = await hub.waitForAny(watched.map((watch) => ({ trackingName: watch.table.trackingName, level: watch.level })), remaining, query.signal);
-        outcome.watches.forEach((watch, index) => (watched[index]!.level = watch.level));
+        if (changed.length > 0 || remaining <= 0 || watched.length === 0) return withPages({ changed, incarnation }, query, since);
+        const outcome = await hub.waitForAny(watched.map(({ watch }) => watch), remaining, query.signal);
+        outcome.watches.forEach((watch, index) => (watched[index]!.watch = watch));
         if (outcome.kind !== 'changed') return { changed: [], incarnation };
       }
     },
 
     async *streamChanges(query) {
       const deadline = Date.now() + query.waitMs;
+      const { attention, watched: asked } = await watchesOf(query.tables);
+      // One standing wait for the whole stream, its levels shared with the reads (Subscription).
+      const subscription = hub.subscribe(asked.map(({ watch }) => watch), query.waitMs, query.signal);
+      const watched = asked.map(({ table }, index) => ({ table, watch: subscription.watches[index]! }));
       const since = new Map(query.tables.map(({ table, since: version }) => [table, version]));
       const syncTokens = new Map(query.pages?.syncTokens ?? []);
-      for (;;) {
-        const remaining = deadline - Date.now();
-        if (remaining <= 0 || query.signal?.aborted) return;
-        const tables = [...since].map(([table, version]) => ({ table, since: version }));
-        const pages = query.pages ? { limit: query.pages.limit, syncTokens } : null;
-        const answer = await service.waitForAny({ tables, waitMs: remaining, lojaId: query.lojaId, pages, signal: query.signal });
-        yield answer;
-        // Nothing changed before the end (its time, the client gone, the server stopping): that quiet answer,
-        // with the database's incarnation, was the last line; a PDV loaded from another one learns it there.
-        if (answer.changed.length === 0) return;
-        // The PDV applies each carried page as its own read of that window: from the page's end it is up to date.
-        const caughtUp = new Set<string>();
-        for (const { page, syncToken } of answer.pages ?? []) {
-          if (page.hasMore) continue;
-          since.set(page.table, BigInt(page.toVersion));
-          syncTokens.set(page.table, syncToken);
-          caughtUp.add(page.table);
+      const pages = query.pages ? { limit: query.pages.limit, syncTokens } : null;
+      let incarnation: string | null = null;
+      try {
+        // The first round reads at once from the PDV's checkpoints, as a wait does; later ones after a change.
+        for (let first = true; ; first = false) {
+          if (!first) {
+            if (deadline - Date.now() <= 0 || query.signal?.aborted) return;
+            const outcome = await subscription.next();
+            // Nothing changed before the end (its time, the client gone, the server stopping): a last, quiet
+            // answer with the database's incarnation, from which a PDV loaded from another one learns it.
+            if (outcome.kind !== 'changed') {
+              yield { changed: [], incarnation };
+              return;
+            }
+          }
+          const changed = first ? [...attention] : [];
+          incarnation = (await readChanged(watched, query.lojaId, changed)) ?? incarnation;
+          // Another loja's change, or one the window already held: wait on.
+          if (changed.length === 0 && watched.length > 0) continue;
+          const answer = await withPages({ changed, incarnation }, { ...query, pages }, since);
+          yield answer;
+          if (answer.changed.length === 0) return;
+          // The PDV applies each carried page as its own read of that window: from the page's end it is up to date.
+          const caughtUp = new Set<string>();
+          for (const { page, syncToken } of answer.pages ?? []) {
+            if (page.hasMore) continue;
+            const toVersion = BigInt(page.toVersion);
+            since.set(page.table, toVersion);
+            syncTokens.set(page.table, syncToken);
+            caughtUp.add(page.table);
+            const entry = watched.find(({ table }) => table.name === page.table);
+            if (entry !== undefined && toVersion > entry.watch.level) entry.watch.level = toVersion;
+          }
+          // A changed table named without such a page: the PDV must read it itself first, so the stream ends.
+          if (answer.changed.some((table) => !caughtUp.has(table))) return;
         }
-        if (answer.changed.some((table) => !caughtUp.has(table))) return;
+      } finally {
+        subscription.close();
       }
     },
   };
+
+  /**
+   * The tables of a wait, each with the version it waits from. One that cannot be read as asked (unknown, paused)
+   * is named at once instead (attention): the PDV's own read of it tells what to do, and the table is left out
+   * of its next wait while it fails.
+   */
+  async function watchesOf(tables: WaitQuery['tables']): Promise<{ attention: string[]; watched: Watched[] }> {
+    const attention: string[] = [];
+    const watched: Watched[] = [];
+    for (const { table: name, since } of tables) {
+      try {
+        const table = await servedTableNamed(registry, name);
+        watched.push({ table, watch: { trackingName: table.trackingName, level: since } });
+      } catch (error) {
+        if (!(error instanceof UnknownTableError || error instanceof TablePausedError)) throw error;
+        attention.push(name);
+      }
+    }
+    return { attention, watched };
+  }
+
+  /**
+   * Reads each watched table's window from its level, one row being enough to know (the read is the one the
+   * PDV's page of this window shares, SharedPages): the tables with changes (or a reset, a pause) go to
+   * `changed`, and the others' levels move up to their windows' ends. Returns the incarnation read, if any.
+   */
+  async function readChanged(watched: readonly Watched[], lojaId: number, changed: string[]): Promise<string | null> {
+    const epoch = await clock.current();
+    let incarnation = epoch?.incarnation ?? null;
+    for (const { table, watch } of watched) {
+      try {
+        const read = await pages.read({ table, since: watch.level, cursor: null, limit: 1, lojaId }, epoch);
+        incarnation = read.incarnation;
+        if (read.changes.length > 0 || read.hasMore) changed.push(table.name);
+        else if (BigInt(read.toVersion) > watch.level) watch.level = BigInt(read.toVersion);
+      } catch (error) {
+        if (!(error instanceof ResetRequiredError || error instanceof TablePausedError)) throw error;
+        changed.push(table.name);
+      }
+    }
+    return incarnation;
+  }
 
   /**
    * The wait's answer with the first page of each changed table whose Sync-Token came with it, read as GET
    * /v1/changes reads it (the same admission, the same shared pages): one request instead of two per change.
    * A table that cannot be served so (a reset, a pause, no token) is only named, and the PDV reads it itself.
    */
-  async function withPages(answer: ChangesWaitAnswer, query: WaitQuery): Promise<ChangesWaitAnswer> {
+  async function withPages(answer: ChangesWaitAnswer, query: WaitQuery, checkpoints: ReadonlyMap<string, bigint>): Promise<ChangesWaitAnswer> {
     if (!query.pages || answer.changed.length === 0) return answer;
     const carried: WaitPage[] = [];
     for (const name of answer.changed) {
       const syncToken = query.pages.syncTokens.get(name);
-      const since = query.tables.find((entry) => entry.table === name)?.since;
+      const since = checkpoints.get(name);
       if (syncToken === undefined || since === undefined) continue;
       try {
         const read = await service.readChanges({ table: name, since, cursor: null, limit: query.pages.limit, waitMs: 0, lojaId: query.lojaId, syncToken, contract: SYNC_CONTRACT_VERSION });

@@ -12,7 +12,7 @@ export interface WaitOutcome {
    * the clock no longer knows); read again from the levels. The others end the wait with nothing new.
    */
   kind: 'changed' | 'timeout' | 'aborted' | 'stopping';
-  /** The watches with their levels moved up by the epochs that passed while waiting. */
+  /** The watches with their levels moved up by the epochs that passed while waiting (a subscription's: its own, live). */
   watches: Watch[];
   /** The trackingNames of the watches that changed (kind 'changed' only). */
   changed: string[];
@@ -24,7 +24,32 @@ interface Waiter {
   incarnation: string | null;
   /** Judged changed and waiting for its batch (releaseSoon): not judged again meanwhile. */
   queued: boolean;
+  /**
+   * Waiting for a change now. A subscription between two of its waits is not judged: it is judged against the
+   * epoch of the moment when it waits again, which covers every epoch that passed meanwhile.
+   */
+  armed: boolean;
   settle(kind: WaitOutcome['kind'], changed?: string[]): void;
+}
+
+/**
+ * A change stream's standing wait: registered and indexed once for all its waits, with one timer and one abort
+ * listener for its whole time, where one wait per line would set all of them up again for each line.
+ */
+export interface Subscription {
+  /**
+   * Its watches, live: the hub moves their levels up as it judges them, and the caller raises them after a read
+   * (a window it read to its end is known to it up to there).
+   */
+  readonly watches: readonly Watch[];
+  /**
+   * Resolves as waitForAny does, judged at once against the current epoch: 'changed' when a watched table has a
+   * change at or above its level, else how the subscription ended (its time, the signal, the server stopping).
+   * Once ended, every call resolves at once with that ending. One wait at a time.
+   */
+  next(): Promise<WaitOutcome>;
+  /** Unregisters it. Safe to call twice. */
+  close(): void;
 }
 
 /**
@@ -73,15 +98,13 @@ export class LongPollHub {
         watches: own,
         incarnation: this.clock.epoch?.incarnation ?? null,
         queued: false,
+        armed: true,
         settle: (kind, changed = []) => {
           if (!this.waiters.delete(waiter)) return;
           this.unindex(waiter);
           clearTimeout(timeout);
           signal?.removeEventListener('abort', onAbort);
-          // The levels of watches not judged since they began (their tables did not move) catch up now, within
-          // the same database only (another incarnation releases every waiter as changed, at once).
-          const epoch = this.clock.epoch;
-          if (epoch !== null && epoch.incarnation === waiter.incarnation) for (const watch of own) raiseIfQuiet(watch, epoch);
+          this.catchUp(waiter);
           resolve({ kind, watches: own, changed });
         },
       };
@@ -93,6 +116,70 @@ export class LongPollHub {
       if (epoch !== null) this.judge(waiter, epoch, { otherIncarnation: false, unknownChanges: false, batched: false });
       this.clock.nudge();
     });
+  }
+
+  /**
+   * A standing wait for a change stream, over `timeoutMs` from now: see Subscription. It waits only while its
+   * `next()` is pending, but stays registered between its waits, so that each costs no registration.
+   */
+  subscribe(watches: readonly Watch[], timeoutMs: number, signal?: AbortSignal): Subscription {
+    const own = watches.map((watch) => ({ ...watch }));
+    let ended: WaitOutcome['kind'] | null = signal?.aborted ? 'aborted' : this.isStopping() ? 'stopping' : null;
+    let pending: ((outcome: WaitOutcome) => void) | null = null;
+    const answer = (kind: WaitOutcome['kind'], changed: string[]): void => {
+      const resolve = pending;
+      pending = null;
+      waiter.armed = false;
+      this.catchUp(waiter);
+      resolve?.({ kind, watches: own, changed });
+    };
+    const end = (kind: WaitOutcome['kind']): void => {
+      if (ended !== null) return;
+      ended = kind;
+      this.waiters.delete(waiter);
+      this.unindex(waiter);
+      clearTimeout(timeout);
+      signal?.removeEventListener('abort', onAbort);
+      if (pending !== null) answer(kind, []);
+    };
+    const onAbort = (): void => end('aborted');
+    const waiter: Waiter = {
+      watches: own,
+      incarnation: this.clock.epoch?.incarnation ?? null,
+      queued: false,
+      armed: false,
+      settle: (kind, changed = []) => {
+        if (kind !== 'changed') return end(kind);
+        waiter.queued = false;
+        if (pending !== null) answer(kind, changed);
+      },
+    };
+    const timeout = ended === null ? setTimeout(() => end('timeout'), Math.max(0, timeoutMs)) : undefined;
+    if (ended === null) {
+      this.waiters.add(waiter);
+      this.index(waiter);
+      signal?.addEventListener('abort', onAbort, { once: true });
+    }
+    return {
+      watches: own,
+      next: () => {
+        if (ended !== null) return Promise.resolve({ kind: ended, watches: own, changed: [] });
+        if (pending !== null) return Promise.reject(new Error('a subscription waits once at a time'));
+        return new Promise<WaitOutcome>((resolve) => {
+          pending = resolve;
+          waiter.armed = true;
+          // Judged now by the epoch of this moment, which covers those that passed since its last wait; levels
+          // of another database than the one it was last judged at are released as changed, to be read again.
+          const epoch = this.clock.epoch;
+          if (epoch !== null) {
+            const otherIncarnation = waiter.incarnation !== null && waiter.incarnation !== epoch.incarnation;
+            this.judge(waiter, epoch, { otherIncarnation, unknownChanges: false, batched: false });
+          }
+          this.clock.nudge();
+        });
+      },
+      close: () => end('aborted'),
+    };
   }
 
   /** Releases every waiter; a later wait still works (the server may be restarted in tests). */
@@ -148,7 +235,7 @@ export class LongPollHub {
    * reports it; when a wait begins it does not, or the request would read and wait in a loop.
    */
   private judge(waiter: Waiter, epoch: Epoch, options: { otherIncarnation: boolean; unknownChanges: boolean; batched: boolean }): void {
-    if (waiter.queued && !options.otherIncarnation) return;
+    if (!waiter.armed || (waiter.queued && !options.otherIncarnation)) return;
     waiter.incarnation = epoch.incarnation;
     const changed: string[] = [];
     for (const watch of waiter.watches) {
@@ -167,6 +254,15 @@ export class LongPollHub {
     if (changed.length === 0) return;
     if (options.batched) this.releaseSoon(waiter, changed);
     else waiter.settle('changed', changed);
+  }
+
+  /**
+   * The levels of watches not judged since they began (their tables did not move) catch up when a wait ends,
+   * within the same database only (another incarnation releases every waiter as changed, at once).
+   */
+  private catchUp(waiter: Waiter): void {
+    const epoch = this.clock.epoch;
+    if (epoch !== null && epoch.incarnation === waiter.incarnation) for (const watch of waiter.watches) raiseIfQuiet(watch, epoch);
   }
 
   /**
