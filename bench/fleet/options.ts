@@ -20,6 +20,8 @@ export interface FleetOptions {
   commitIntervalMs: number;
   /** pull-service's PULL_LONG_POLL_MS default. */
   longPollMs: number;
+  /** pull-service's PULL_STREAM_MS default; --short-streams: longPollMs (streams as long as a wait, no heartbeats, as before). */
+  streamMs: number;
   /** pull-service's STATUS_REPORT_INTERVAL_MS default. */
   statusIntervalMs: number;
   /** Share of the PDVs whose push-service posts sales during the commit phase. */
@@ -49,7 +51,7 @@ export interface FleetOptions {
 
 export class FleetUsageError extends Error {}
 
-const USAGE = 'usage: pnpm bench:fleet [--quick] [--json] [--pdvs N] [--replicas R] [--seconds S] [--idle-seconds S] [--workers W] [--lojas L] [--tables two|all] [--sales-fraction F] [--sale-interval S] [--setup-seconds S] [--central-dir PATH] [--no-wait-endpoint] [--no-stream] [--full-rounds] [--no-wait-pages]';
+const USAGE = 'usage: pnpm bench:fleet [--quick] [--json] [--pdvs N] [--replicas R] [--seconds S] [--idle-seconds S] [--workers W] [--lojas L] [--tables two|all] [--sales-fraction F] [--sale-interval S] [--setup-seconds S] [--central-dir PATH] [--no-wait-endpoint] [--no-stream] [--short-streams] [--full-rounds] [--no-wait-pages]';
 
 function positiveInt(name: string, value: string | undefined, max: number): number {
   if (value === undefined || !/^\d+$/.test(value) || Number(value) < 1 || Number(value) > max) {
@@ -64,7 +66,7 @@ export function parseFleetOptions(argv: readonly string[], env: NodeJS.ProcessEn
   for (let index = 0; index < argv.length; index += 1) {
     const arg = argv[index]!;
     if (arg === '--') continue;
-    if (arg === '--quick' || arg === '--json' || arg === '--no-wait-endpoint' || arg === '--no-stream' || arg === '--full-rounds' || arg === '--no-wait-pages') flags.add(arg.slice(2));
+    if (arg === '--quick' || arg === '--json' || arg === '--no-wait-endpoint' || arg === '--no-stream' || arg === '--short-streams' || arg === '--full-rounds' || arg === '--no-wait-pages') flags.add(arg.slice(2));
     else if (arg.startsWith('--')) {
       const [name, inline] = arg.slice(2).split('=', 2) as [string, string | undefined];
       values.set(name, inline ?? argv[++index]);
@@ -95,6 +97,7 @@ export function parseFleetOptions(argv: readonly string[], env: NodeJS.ProcessEn
     tables,
     commitIntervalMs: 2_000,
     longPollMs: 20_000,
+    streamMs: flags.has('short-streams') ? 20_000 : 300_000,
     statusIntervalMs: 60_000,
     salesFraction: fraction,
     saleIntervalMs: get('sale-interval', 30, 3_600) * 1_000,

@@ -11,7 +11,7 @@ const SIGHTINGS_FLUSH_MS = 200;
 const COUNTERS_EVERY_MS = 1_000;
 const ERROR_SAMPLES = 20;
 
-const counters: WorkerCounters = { requests: 0, httpErrors: 0, wrongDeliveries: 0, salesPosted: 0, saleBatches: 0, statusReports: 0, waitRequests: 0, streamFallbacks: 0, waitFallbacks: 0, refused503: 0, refused429: 0, openSockets: 0, started: 0 };
+const counters: WorkerCounters = { requests: 0, httpErrors: 0, wrongDeliveries: 0, salesPosted: 0, saleBatches: 0, statusReports: 0, waitRequests: 0, heartbeats: 0, streamFallbacks: 0, waitFallbacks: 0, refused503: 0, refused429: 0, openSockets: 0, started: 0 };
 const errorSamples: string[] = [];
 let sightings: number[] = [];
 let salesOn = false;
@@ -37,6 +37,7 @@ async function setUp(setup: WorkerSetup): Promise<void> {
     tables: setup.tables,
     localAddress: setup.localAddress,
     longPollMs: setup.longPollMs,
+    streamMs: setup.streamMs,
     waitEndpoint: setup.waitEndpoint,
     stream: setup.stream,
     focusedRounds: setup.focusedRounds,

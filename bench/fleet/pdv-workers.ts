@@ -19,7 +19,7 @@ interface Worker {
   stopped: Promise<void>;
 }
 
-const EMPTY: WorkerCounters = { requests: 0, httpErrors: 0, wrongDeliveries: 0, salesPosted: 0, saleBatches: 0, statusReports: 0, waitRequests: 0, streamFallbacks: 0, waitFallbacks: 0, refused503: 0, refused429: 0, openSockets: 0, started: 0 };
+const EMPTY: WorkerCounters = { requests: 0, httpErrors: 0, wrongDeliveries: 0, salesPosted: 0, saleBatches: 0, statusReports: 0, waitRequests: 0, heartbeats: 0, streamFallbacks: 0, waitFallbacks: 0, refused503: 0, refused429: 0, openSockets: 0, started: 0 };
 
 /**
  * The simulated fleet: its PDVs dealt round-robin over a few worker processes, each with its own loopback source

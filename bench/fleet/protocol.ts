@@ -16,6 +16,11 @@ export interface PdvSettings {
   /** Source address of this worker's sockets: each worker gets its own, so loopback ports do not run out. */
   localAddress: string;
   longPollMs: number;
+  /**
+   * pull-service's PULL_STREAM_MS: how long one change stream stays open, with a heartbeat line every
+   * longPollMs (at most 30 s) when longer than longPollMs; not longer, a stream lasts longPollMs.
+   */
+  streamMs: number;
   /** Wait with GET /v1/changes/wait (one request for all tables) before falling back to one long poll per table. */
   waitEndpoint: boolean;
   /** Wait on the change stream (GET /v1/changes/stream), as pull-service does; false (--no-stream): a request per wait. */
@@ -47,8 +52,10 @@ export interface WorkerCounters {
   salesPosted: number;
   saleBatches: number;
   statusReports: number;
-  /** GET /v1/changes/wait requests sent. */
+  /** GET /v1/changes/wait requests sent (or change streams opened). */
   waitRequests: number;
+  /** Heartbeat lines read on change streams (and passed over). */
+  heartbeats: number;
   /** PDVs that got 404 to GET /v1/changes/stream and waited with a request per wait from then on. */
   streamFallbacks: number;
   /** PDVs that got 404 to GET /v1/changes/wait and wait per table from then on. */

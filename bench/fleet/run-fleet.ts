@@ -88,6 +88,8 @@ export interface FleetResult {
   /** Whether the waits carried the changed tables' first pages. */
   wait_pages: string;
   wait_requests: number;
+  /** Heartbeat lines the PDVs read on their change streams. */
+  stream_heartbeats: number;
   central: string;
   sales_posted: number;
   status_reports: number;
@@ -160,6 +162,7 @@ export async function runFleetBench(options: FleetOptions, progress: Progress, s
       workers: options.workers,
       tables,
       longPollMs: options.longPollMs,
+      streamMs: options.streamMs,
       waitEndpoint: options.waitEndpoint,
       stream: options.stream,
       focusedRounds: options.focusedRounds,
@@ -300,8 +303,11 @@ export async function runFleetBench(options: FleetOptions, progress: Progress, s
             ? 'one request per wait (/v1/changes/wait, --no-stream)'
             : counters.streamFallbacks > 0
               ? `one request per wait (${counters.streamFallbacks} PDVs got 404 to /v1/changes/stream)`
-              : 'change stream (/v1/changes/stream)',
+              : options.streamMs > options.longPollMs
+                ? `change stream (/v1/changes/stream), ${options.streamMs / 1_000} s with heartbeats every ${Math.min(options.longPollMs, 30_000) / 1_000} s`
+                : `change stream (/v1/changes/stream), ${options.longPollMs / 1_000} s without heartbeats (--short-streams)`,
       wait_requests: counters.waitRequests,
+      stream_heartbeats: counters.heartbeats,
       central: options.centralDir ?? 'this tree',
       sales_posted: counters.salesPosted,
       status_reports: counters.statusReports,

@@ -49,6 +49,10 @@ interface ChangesPage {
 // whose PDVs started at different times.
 const PAGE_SIZE = 500;
 const RESPONSE_TIMEOUT_MS = 30_000;
+/** The contract's STREAM_HEARTBEAT_LINE (core's changes-contract.ts): a change stream's heartbeat, exactly this text. */
+const STREAM_HEARTBEAT_LINE = '{"heartbeat":true}';
+/** pull-service's ChangeStream: heartbeats at most every 30 s, below proxies' usual 60 s idle timeout. */
+const HEARTBEAT_MAX_MS = 30_000;
 const FIRST_REPORT_MS = 5_000;
 const RETRY_MS = { min: 1_000, max: 5_000 };
 
@@ -291,7 +295,11 @@ export class SimulatedPdv {
       if (this.stream === null) {
         const url = new URL('/v1/changes/stream', this.pdv.baseUrl);
         url.searchParams.set('tables', this.checkpoints.map((checkpoint) => `${checkpoint.table}:${checkpoint.version}`).join(','));
-        url.searchParams.set('wait', String(this.env.longPollMs));
+        // As pull-service's ChangeStream: longer than a wait, a stream asks for heartbeat lines.
+        const long = this.env.streamMs > this.env.longPollMs;
+        const streamMs = long ? this.env.streamMs : this.env.longPollMs;
+        url.searchParams.set('wait', String(streamMs));
+        if (long) url.searchParams.set('heartbeat', String(Math.min(this.env.longPollMs, HEARTBEAT_MAX_MS)));
         const headers: Record<string, string> = { authorization: `Bearer ${this.pdv.token}`, accept: 'application/json', 'sync-contract': '2' };
         const tokens = this.checkpoints.flatMap((checkpoint) => (checkpoint.syncToken ? [`${checkpoint.table}=${checkpoint.syncToken}`] : []));
         if (this.env.waitPages && tokens.length > 0) {
@@ -301,7 +309,7 @@ export class SimulatedPdv {
         this.env.counters.requests += 1;
         this.env.counters.waitRequests += 1;
         const openedAt = Date.now();
-        const opened = await streamRequest(this.pullAgent, url, headers, this.env.longPollMs + RESPONSE_TIMEOUT_MS, this.stopping.signal);
+        const opened = await streamRequest(this.pullAgent, url, headers, streamMs + RESPONSE_TIMEOUT_MS, this.stopping.signal);
         if (!('next' in opened)) {
           if (opened.status === 404) return false;
           this.json(opened);
@@ -313,6 +321,10 @@ export class SimulatedPdv {
       let line: string | null;
       try {
         line = await stream.lines.next();
+        while (line === STREAM_HEARTBEAT_LINE) {
+          this.env.counters.heartbeats += 1;
+          line = await stream.lines.next();
+        }
       } catch (error) {
         stream.lines.close();
         this.stream = null;

@@ -27,6 +27,12 @@ export const pullEnv = {
     .default(500),
   /** How long the central API may hold a request open when nothing changed (the `wait` parameter); 0 = plain polling. */
   PULL_LONG_POLL_MS: envInt(0, 300_000).default(20_000),
+  /**
+   * How long one change stream stays open when nothing changes. Longer than PULL_LONG_POLL_MS, the central API
+   * sends a heartbeat line every PULL_LONG_POLL_MS (at most 30 s) of silence, and a stream silent for twice that
+   * and 10 s more is taken for a dead connection; not longer, a stream lasts PULL_LONG_POLL_MS, as a wait does.
+   */
+  PULL_STREAM_MS: envInt(0, 3_600_000).default(300_000),
   PULL_CONNECT_TIMEOUT_MS: envInt(100, 120_000).default(10_000),
   /** Bound on one answer, on top of the long-poll wait. */
   PULL_RESPONSE_TIMEOUT_MS: envInt(100, 600_000).default(60_000),

@@ -45,7 +45,7 @@ export function createPullWorker({ config, db, logger, health, metrics }: PullCo
     (status) => pullMetrics?.answer(status),
   );
   // Kept open from one wait to the next: a change that reaches this PDV then costs it no request (change-stream.ts).
-  const stream = new ChangeStream(client);
+  const stream = new ChangeStream(client, config.PULL_STREAM_MS);
   const loggers = new Map<string, Logger>();
   const loggerOf = (table: string): Logger => {
     let child = loggers.get(table);

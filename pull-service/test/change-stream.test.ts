@@ -23,7 +23,7 @@ describeBackends('change stream across waits', (backend) => {
   const stop = new AbortController();
 
   beforeEach(async () => {
-    central = await startCentral(backend, { CHANGES_POLL_INTERVAL_MS: 100 }, 'info');
+    central = await startCentral(backend, { CHANGES_POLL_INTERVAL_MS: 100, CHANGES_MAX_WAIT_MS: 2_000 }, 'info');
     await insertCatalog(central, 2);
     const real = createHttpClient({ connectTimeoutMs: 2_000, responseTimeoutMs: 10_000, rejectUnauthorized: true });
     http = {
@@ -98,6 +98,34 @@ describeBackends('change stream across waits', (backend) => {
       expect(await waitForChanges(client, elsewhere, 600, stop.signal, { support, stream, pageLimit: 100 })).toEqual({ kind: 'changes', table: 'produto', tables: null });
     } finally {
       stream.close();
+      stream.close();
+    }
+  });
+
+  it('keeps a long stream open through heartbeats, passing over them, and serves a change on it', async () => {
+    const checkpoint = await snapshotCheckpoint();
+    // Streams of 4 s where a wait lasts 1 s: heartbeats every second keep the stream open between changes.
+    const stream = new ChangeStream(client, 4_000);
+    const tables = () => [{ table: 'produto', checkpoint }];
+    try {
+      const started = Date.now();
+      const pending = stream.next(tables(), 1_000, stop.signal, 100);
+      // Two heartbeats go by (passed over: nothing is answered), then a change comes on the same stream.
+      await new Promise((resolve) => setTimeout(resolve, 2_300));
+      await insertProduto(central, 60);
+      const outcome = await pending;
+      if (outcome?.kind !== 'answer') throw new Error(`expected an answer, got ${JSON.stringify(outcome)}`);
+      expect(Date.now() - started).toBeGreaterThanOrEqual(2_300);
+      expect(outcome.answer.pages![0]!.page.changes.map((change) => change.key.produto_id)).toEqual([60]);
+      expect(opened).toBe(1);
+      // Applied: the stream runs on to its time, past a wait's length and past CHANGES_MAX_WAIT_MS (2 s), which
+      // bounds streams without heartbeats, and ends with a quiet line.
+      Object.assign(checkpoint, { version: outcome.answer.pages![0]!.page.toVersion, syncToken: outcome.answer.pages![0]!.syncToken });
+      const quiet = await stream.next(tables(), 1_000, stop.signal, 100);
+      expect(quiet).toMatchObject({ kind: 'ended', incarnation: checkpoint.incarnation });
+      expect(Date.now() - started).toBeGreaterThanOrEqual(3_800);
+      expect(opened).toBe(1);
+    } finally {
       stream.close();
     }
   });

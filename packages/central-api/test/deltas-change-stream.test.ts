@@ -1,4 +1,4 @@
-import { changesWaitSchema, createHttpClient, type ChangesWaitAnswer, type HttpClient, type HttpResponse } from '@goldpdv/core';
+import { changesWaitSchema, createHttpClient, STREAM_HEARTBEAT_LINE, type ChangesWaitAnswer, type HttpClient, type HttpResponse } from '@goldpdv/core';
 import { afterAll, afterEach, beforeAll, beforeEach, expect, it } from 'vitest';
 import { describeBackends } from '../../core/test/support/backends.js';
 import { PDVS } from './support/central-harness.js';
@@ -109,5 +109,68 @@ describeBackends('change stream', (backend) => {
     const bad = await http.stream(`http://127.0.0.1:${rig.port}/v1/changes/stream?tables=produto&wait=100`, { authorization: `Bearer ${PDVS.a.token}` });
     expect(bad.status).toBe(400);
     expect(JSON.parse(bad.body)).toMatchObject({ field: 'tables' });
+  });
+});
+
+/**
+ * A change stream that asks for heartbeats: it may outlast a wait (CHANGES_STREAM_MAX_MS, not
+ * CHANGES_MAX_WAIT_MS), its head goes out with the first heartbeat when no change came before, and a heartbeat
+ * line fills each silence of that length.
+ */
+describeBackends('change stream with heartbeats', (backend) => {
+  let rig: DeltasRig;
+  let http: HttpClient;
+  beforeAll(async () => {
+    rig = await startDeltasRig(backend, { CHANGES_POLL_INTERVAL_MS: 100, CHANGES_MAX_WAIT_MS: 500, CHANGES_STREAM_MAX_MS: 3_500 });
+    await insertProdutos(rig, [1]);
+  });
+  afterAll(async () => rig?.close());
+  beforeEach(() => {
+    http = createHttpClient({ connectTimeoutMs: 2_000, responseTimeoutMs: 10_000, rejectUnauthorized: true });
+  });
+  afterEach(() => http.close());
+
+  const url = (since: string, extra: string) => `http://127.0.0.1:${rig.port}/v1/changes/stream?tables=produto:${since}&limit=100${extra}`;
+  const headers = () => ({ authorization: `Bearer ${PDVS.a.token}`, 'sync-contract': '2', 'sync-tokens': `produto=${rig.syncTokenOf('produto')}` });
+
+  it('sends its head with the first heartbeat, a heartbeat per silence, its lines, and runs past the wait bound', async () => {
+    const since = await rig.checkpoint('produto');
+    const started = Date.now();
+    const response = await http.stream(url(since, '&wait=3000&heartbeat=1000'), headers());
+    // No change yet: the head came with the first heartbeat, after about a second.
+    expect(Date.now() - started).toBeGreaterThanOrEqual(900);
+    expect(response.status).toBe(200);
+    expect(response.headers['stream-heartbeat']).toBe('1000');
+    expect(response.headers['content-encoding']).toBe('gzip');
+    const lines = response.lines!;
+    expect(await lines.next()).toBe(STREAM_HEARTBEAT_LINE);
+    await insertProdutos(rig, [50]);
+    const answer = changesWaitSchema.parse(JSON.parse((await lines.next())!));
+    expect(answer.pages![0]!.page.changes.map((change) => change.key.produto_id)).toEqual([50]);
+    // Then heartbeats, a second apart, until its time (3 s, beyond CHANGES_MAX_WAIT_MS): a quiet line ends it.
+    const rest: string[] = [];
+    for (let line = await lines.next(); line !== null; line = await lines.next()) rest.push(line);
+    const elapsed = Date.now() - started;
+    expect(elapsed).toBeGreaterThanOrEqual(2_900);
+    expect(rest.at(-1)).toMatch(/^\{"changed":\[\],"incarnation":/);
+    const beats = rest.slice(0, -1);
+    expect(beats.length).toBeGreaterThanOrEqual(1);
+    expect(beats.every((line) => line === STREAM_HEARTBEAT_LINE)).toBe(true);
+    expect(beats.length).toBeLessThanOrEqual(3);
+  });
+
+  it('stays within the wait bound without heartbeats, and refuses a heartbeat out of bounds with a 400', async () => {
+    const since = await rig.checkpoint('produto');
+    const started = Date.now();
+    const plain = await http.stream(url(since, '&wait=3000'), headers());
+    expect(plain.headers['stream-heartbeat']).toBeUndefined();
+    expect(await plain.lines!.next()).toMatch(/^\{"changed":\[\],"incarnation":/);
+    expect(await plain.lines!.next()).toBeNull();
+    expect(Date.now() - started).toBeLessThan(2_000);
+    for (const heartbeat of ['500', '60001', 'x']) {
+      const bad = await http.stream(url(since, `&wait=3000&heartbeat=${heartbeat}`), headers());
+      expect(bad.status).toBe(400);
+      expect(JSON.parse(bad.body)).toMatchObject({ field: 'heartbeat' });
+    }
   });
 });

@@ -109,4 +109,22 @@ describe('http client: streamed answers', () => {
     await expect(closed.lines!.next()).rejects.toThrow(/closed/);
     http.close();
   });
+
+  it('bounds the silence of an answer when asked: each byte restarts the bound, and a silent connection fails', async () => {
+    const http = client();
+    const response = await http.stream(`${baseUrl}/beating`, {});
+    const res = await answerOf('/beating');
+    response.lines!.boundSilence(300);
+    // Lines 150 ms apart keep it alive well past the bound.
+    for (let n = 1; n <= 4; n++) {
+      await new Promise((resolve) => setTimeout(resolve, 150));
+      res.write(`{"n":${n}}\n`);
+      expect(await response.lines!.next()).toBe(`{"n":${n}}`);
+    }
+    // Then nothing: the reader fails on its own, as for a connection that went dead without a word.
+    const started = Date.now();
+    await expect(response.lines!.next()).rejects.toThrow(/silent for 300 ms/);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(250);
+    http.close();
+  });
 });

@@ -23,6 +23,8 @@ import {
   SYNC_CONTRACT_HEADER,
   SYNC_CONTRACT_VERSION,
   SYNC_TOKENS_HEADER,
+  STREAM_HEARTBEAT_HEADER,
+  STREAM_HEARTBEAT_LINE,
 } from '@goldpdv/core';
 
 /**
@@ -114,6 +116,9 @@ function waitRequest(tables: readonly WaitedTable[], waitMs: number, pageLimit: 
   return { query, headers };
 }
 
+/** On top of two heartbeat intervals, how long a change stream may stay silent before it is taken for dead. */
+const HEARTBEAT_GRACE_MS = 10_000;
+
 /** Answers that mean "the central API cannot serve anyone right now": retried later, never a table failure. */
 const UNAVAILABLE = new Set([408, 425, 429, 502, 503, 504]);
 
@@ -172,19 +177,27 @@ export class CentralPullClient {
   /**
    * GET /v1/changes/stream: the wait's answers one after another on one open answer, until `waitMs` ends it
    * (see ChangeStream). Null when the server has no such endpoint (404, a central-api before it).
+   *
+   * With `heartbeatMs`, the server is asked for a heartbeat line after each such silence. When it says it
+   * honours them (the Stream-Heartbeat header; a central-api before them does not), a stream silent for twice
+   * that and HEARTBEAT_GRACE_MS more is taken for a dead connection. Heartbeat lines are read and passed over.
    */
-  async openChangeStream(tables: readonly WaitedTable[], waitMs: number, signal?: AbortSignal, pageLimit: number | null = null): Promise<ChangeAnswers | null> {
+  async openChangeStream(tables: readonly WaitedTable[], waitMs: number, signal?: AbortSignal, pageLimit: number | null = null, heartbeatMs = 0): Promise<ChangeAnswers | null> {
     const { query, headers } = waitRequest(tables, waitMs, pageLimit);
+    if (heartbeatMs > 0) query.heartbeat = String(heartbeatMs);
     const response = await this.get('/v1/changes/stream', query, signal, waitMs, headers, { stream: true });
     if (response.status === 404) return null;
     this.expectOk(response, null);
     const lines = response.lines;
     if (lines === undefined) throw new ContractError('the change stream answered 200 without a streamed body', { context: { status: 200 } });
+    const honoured = Number(response.headers[STREAM_HEARTBEAT_HEADER]);
+    if (Number.isInteger(honoured) && honoured > 0) lines.boundSilence(honoured * 2 + HEARTBEAT_GRACE_MS);
     return {
       next: async () => {
         let line: string | null;
         try {
-          line = await lines.next();
+          do line = await lines.next();
+          while (line === STREAM_HEARTBEAT_LINE);
         } catch (error) {
           if (!(error instanceof TransientError)) throw error;
           throw new CentralUnavailableError(`central API unreachable: ${error.message}`, { cause: error, table: null });

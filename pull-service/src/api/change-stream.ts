@@ -11,6 +11,10 @@ export type StreamOutcome =
    */
   | { kind: 'ended'; openedAt: number; incarnation: string | null };
 
+/** The heartbeat intervals the contract allows (central-api answers 400 outside them), kept below proxies' usual 60 s idle timeout. */
+const HEARTBEAT_MIN_MS = 1_000;
+const HEARTBEAT_MAX_MS = 30_000;
+
 interface OpenStream {
   answers: ChangeAnswers;
   /** Where the server has each table now: the checkpoints it was opened from, moved by the pages it carried. */
@@ -31,7 +35,15 @@ interface OpenStream {
 export class ChangeStream {
   private current: OpenStream | null = null;
 
-  constructor(private readonly client: CentralPullClient) {}
+  constructor(
+    private readonly client: CentralPullClient,
+    /**
+     * How long one stream may stay open (PULL_STREAM_MS). Longer than a wait, it asks for heartbeat lines
+     * (every wait's length, at most HEARTBEAT_MAX_MS), which keep it alive through proxies and tell a dead
+     * connection; not longer, it lasts one wait, without them.
+     */
+    private readonly lastsMs = 0,
+  ) {}
 
   /**
    * The next answer for these tables from these checkpoints. Null when the server has no stream endpoint (404).
@@ -44,7 +56,9 @@ export class ChangeStream {
         const waited = tables.map(({ table, checkpoint }) => ({ table, since: checkpoint.version, syncToken: checkpoint.syncToken }));
         // Before the call: its head comes with the first answer, or at the end of a quiet stream.
         const openedAt = Date.now();
-        const answers = await this.client.openChangeStream(waited, waitMs, signal, pageLimit);
+        const long = this.lastsMs > waitMs && waitMs >= HEARTBEAT_MIN_MS;
+        const heartbeatMs = long ? Math.min(waitMs, HEARTBEAT_MAX_MS) : 0;
+        const answers = await this.client.openChangeStream(waited, long ? this.lastsMs : waitMs, signal, pageLimit, heartbeatMs);
         if (answers === null) return null;
         this.current = { answers, positions: new Map(waited.map(({ table, since }) => [table, since])), openedAt, endsAfterAnswer: false };
       }

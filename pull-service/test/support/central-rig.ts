@@ -53,6 +53,7 @@ export async function startCentral(backend: Backend, config: Partial<DeltasConfi
       // Strict: pull-service must send Sync-Contract: 2, or these tests fail.
       PULL_CONTRACT_V1: false,
       CHANGES_MAX_WAIT_MS: 25_000,
+      CHANGES_STREAM_MAX_MS: 300_000,
       CHANGES_POLL_INTERVAL_MS: 20,
       CHANGES_IDLE_CHECK_MS: 5_000,
       LONG_POLLS_MAX: 20_000,

@@ -179,6 +179,7 @@ export function workerConfig(overrides: Partial<PullEnv> & Pick<PullEnv, 'CENTRA
     CENTRAL_API_TOKEN: 'token-loja01-pdv01-aaaaaaaaaaaa',
     PULL_PAGE_SIZE: 500,
     PULL_LONG_POLL_MS: 0,
+    PULL_STREAM_MS: 0,
     PULL_CONNECT_TIMEOUT_MS: 2_000,
     PULL_RESPONSE_TIMEOUT_MS: 10_000,
     PULL_REJECT_POLICY: 'stop-table',

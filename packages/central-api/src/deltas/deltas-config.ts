@@ -16,6 +16,12 @@ export const deltasEnv = {
   SERVED_TABLES_FILE: parsedVariable(parseServedTablesVariable),
   /** Upper bound of GET /v1/changes `wait`; below the request timeout and the load balancer's idle timeout. */
   CHANGES_MAX_WAIT_MS: envInt(0, 60_000).default(25_000),
+  /**
+   * Upper bound of `wait` on a change stream that asks for heartbeat lines (`heartbeat`): those keep it alive
+   * through proxies and tell the PDV a dead connection, so it may outlast CHANGES_MAX_WAIT_MS. A stream without
+   * them stays within CHANGES_MAX_WAIT_MS.
+   */
+  CHANGES_STREAM_MAX_MS: envInt(0, 3_600_000).default(300_000),
   /** How often one query (per replica, for every table) checks for new changes while requests wait or read. */
   CHANGES_POLL_INTERVAL_MS: envInt(20, 5_000).default(150),
   /**

@@ -116,6 +116,7 @@ export function startDeltas(context: DeltasContext): Deltas {
     changes: createChangesService({ db, store, registry, clock, pages, hub, tokens, acceptContractV1: config.PULL_CONTRACT_V1 }),
     snapshot: createSnapshotService({ db, store, registry, tokens, clock }),
     maxWaitMs: config.CHANGES_MAX_WAIT_MS,
+    maxStreamMs: config.CHANGES_STREAM_MAX_MS,
     caps,
     onChangesServed: (rows) => context.metrics?.changesServed(rows),
   });

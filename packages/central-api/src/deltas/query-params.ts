@@ -51,6 +51,17 @@ export function waitParam(query: URLSearchParams, maxWaitMs: number): number {
   return Math.min(integerParam(query, 'wait', 0, 999_999_999, 0), maxWaitMs);
 }
 
+/** The bounds of `heartbeat` on GET /v1/changes/stream: often enough for proxies' idle timeouts, rare enough to cost nothing. */
+export const HEARTBEAT_MIN_MS = 1_000;
+export const HEARTBEAT_MAX_MS = 60_000;
+
+/** `heartbeat` of GET /v1/changes/stream: a heartbeat line after each so many ms without a line; 0 (absent): none. */
+export function heartbeatParam(query: URLSearchParams): number {
+  const value = integerParam(query, 'heartbeat', 0, HEARTBEAT_MAX_MS, 0);
+  if (value !== 0 && value < HEARTBEAT_MIN_MS) throw new InvalidPullRequestError('heartbeat', `heartbeat must be 0 or an integer from ${HEARTBEAT_MIN_MS} to ${HEARTBEAT_MAX_MS}`);
+  return value;
+}
+
 /** `tables` of GET /v1/changes/wait: <table>:<since>,... (each table once, at most MAX_WAIT_TABLES). */
 export function waitTablesParam(query: URLSearchParams): { table: string; since: bigint }[] {
   const value = single(query, 'tables');

@@ -2,13 +2,13 @@ import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import { SYNC_CONTRACT_HEADER, SYNC_TOKENS_HEADER, type ChangesWaitAnswer, type TablesResponse } from '@goldpdv/core';
 import type { Authenticator } from '../auth.js';
 import type { ConcurrencyCap } from '../limits/concurrency-cap.js';
-import { JsonLines } from '../http/json-lines.js';
+import { JsonLines, settledWithin } from '../http/json-lines.js';
 import type { JsonParts } from '../http/json-parts.js';
 import type { Route, RouteRequest, RouteResponse } from '../http/route.js';
 import type { ChangesService } from './changes-service.js';
 import { changesPageJson, changesWaitJson } from './page-json.js';
 import { toHttpProblem } from './pull-problems.js';
-import { cursorParam, limitParam, sinceParam, tableParam, waitParam, waitSyncTokensParam, waitTablesParam } from './query-params.js';
+import { cursorParam, heartbeatParam, limitParam, sinceParam, tableParam, waitParam, waitSyncTokensParam, waitTablesParam } from './query-params.js';
 import type { SnapshotService } from './snapshot-service.js';
 import type { TableRegistry } from './table-registry.js';
 
@@ -18,6 +18,8 @@ export interface PullRouteDeps {
   changes: ChangesService;
   snapshot: SnapshotService;
   maxWaitMs: number;
+  /** Upper bound of `wait` on a change stream with heartbeat lines. */
+  maxStreamMs: number;
   /** Per-replica bounds on long polls and snapshot pages served at once (503 beyond). */
   caps?: { longPolls: ConcurrencyCap; snapshots: ConcurrencyCap };
   onChangesServed?: (rows: number) => void;
@@ -129,7 +131,9 @@ export function pullRoutes(deps: PullRouteDeps): Route[] {
       method: 'GET',
       path: '/v1/changes/stream',
       handle: guarded(deps.auth, async (request, lojaId) => {
-        const { tables, waitMs, pages } = waitParams(request, deps.maxWaitMs);
+        // With heartbeat lines, which keep it alive through proxies, a stream may outlast a wait.
+        const heartbeatMs = heartbeatParam(request.query);
+        const { tables, waitMs, pages } = waitParams(request, heartbeatMs > 0 ? deps.maxStreamMs : deps.maxWaitMs);
         // A place under the long-poll cap, held until the stream is over (JsonLines.close).
         const release = deps.caps ? deps.caps.longPolls.acquire() : () => {};
         const disconnect = disconnectSignal(request.raw);
@@ -142,19 +146,25 @@ export function pullRoutes(deps: PullRouteDeps): Route[] {
           return changesWaitJson(answer);
         };
         const answers = deps.changes.streamChanges({ tables, waitMs, pages, lojaId, signal: disconnect.signal });
-        let firstLine: JsonParts | null;
+        const pendingFirst = answers.next();
+        let first: IteratorResult<ChangesWaitAnswer, void> | null;
         try {
           // The head goes out with the first answer: a failure before it is still an answer of its own (a 503).
-          const first = await answers.next();
-          firstLine = first.done ? null : served(first.value);
+          // With heartbeats, at the latest with the first one (null: the first answer is still to come).
+          first = heartbeatMs > 0 ? await settledWithin(pendingFirst, heartbeatMs) : await pendingFirst;
         } catch (error) {
           close();
           throw error;
         }
+        const firstLine = first === null || first.done ? null : served(first.value);
         const lines = (async function* (): AsyncGenerator<JsonParts, void, undefined> {
-          if (firstLine === null) return;
-          yield firstLine;
           try {
+            if (first === null) {
+              const late = await pendingFirst;
+              if (late.done) return;
+              yield served(late.value);
+            } else if (firstLine === null) return;
+            else yield firstLine;
             for await (const answer of answers) yield served(answer);
           } catch (error) {
             // The answer has started: the failure cuts the connection (server.ts), so that the PDV sees a broken
@@ -163,7 +173,7 @@ export function pullRoutes(deps: PullRouteDeps): Route[] {
             throw error;
           }
         })();
-        return { status: 200, body: new JsonLines(lines, close) };
+        return { status: 200, body: new JsonLines(lines, close, { heartbeatMs, headNow: first === null }) };
       }),
     },
     {

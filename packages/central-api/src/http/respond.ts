@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { STREAM_HEARTBEAT_HEADER, STREAM_HEARTBEAT_LINE } from '@goldpdv/core';
 import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
 import { gzipParts } from './gzip-parts.js';
@@ -71,29 +72,55 @@ export async function sendResponse(req: IncomingMessage, res: ServerResponse, re
  * A streamed answer: its head with the first line, then each line as the producer makes it. With gzip, each line is a gzip
  * member of its own (RFC 1952 lets members follow one another), so that no compressor is kept per connection and
  * a line's shared texts are the deflate blocks made once for every answer (gzip-parts.ts).
+ *
+ * With heartbeats, a heartbeat line goes out after each `heartbeatMs` without a line; when the producer had no
+ * first line within that time (headNow), the head goes out at once with the first heartbeat, since a proxy
+ * would cut an answer whose head does not come.
  */
 async function sendLines(req: IncomingMessage, res: ServerResponse, response: RouteResponse, body: JsonLines, headers: Record<string, string | number>): Promise<void> {
+  let beat: NodeJS.Timeout | undefined;
+  // A HEAD request gets the head only, so nothing to keep alive.
+  const { heartbeatMs, headNow } = req.method === 'HEAD' ? { heartbeatMs: 0, headNow: false } : body.heartbeat;
   try {
     // The head goes out with the first line, or at the end when there is none: an empty answer is not gzip.
-    let next = await body.lines.next();
-    const gzip = !next.done && acceptsGzip(req.headers['accept-encoding']);
+    let next = headNow ? null : await body.lines.next();
+    const gzip = !next?.done && acceptsGzip(req.headers['accept-encoding']);
     headers['content-type'] = NDJSON_TYPE;
     headers.vary = 'Accept-Encoding';
     // A proxy that buffers answers (nginx does by default) would hold every line back until the answer ends.
     headers['x-accel-buffering'] = 'no';
     if (gzip) headers['content-encoding'] = 'gzip';
+    if (heartbeatMs > 0) headers[STREAM_HEARTBEAT_HEADER] = heartbeatMs;
     res.writeHead(response.status, headers);
     if (req.method === 'HEAD') return void res.end();
-    for (; !next.done && !res.destroyed; next = await body.lines.next()) {
+    if (heartbeatMs > 0) {
+      const heartbeat = gzip ? await gzippedHeartbeat() : HEARTBEAT_TEXT;
+      // Skipped while the client is behind: it has lines to read, and the stall bound (drainedOrGone) applies.
+      const sendBeat = (): void => void (res.destroyed || res.writableNeedDrain || res.write(heartbeat));
+      beat = setInterval(sendBeat, heartbeatMs);
+      if (next === null) sendBeat();
+    }
+    for (next ??= await body.lines.next(); !next.done && !res.destroyed; next = await body.lines.next()) {
       const line = lineOf(next.value);
       const bytes = gzip ? await gzipJsonParts(line) : line.text;
       if (res.destroyed) break;
+      // A line restarts the heartbeat interval: heartbeats fill silences only.
+      beat?.refresh();
       if (!res.write(bytes)) await drainedOrGone(res);
     }
     res.end();
   } finally {
+    clearInterval(beat);
     await body.close();
   }
+}
+
+const HEARTBEAT_TEXT = `${STREAM_HEARTBEAT_LINE}\n`;
+let heartbeatMember: Promise<Buffer> | null = null;
+
+/** The heartbeat line as a gzip member: the same bytes for every stream, made once. */
+function gzippedHeartbeat(): Promise<Buffer> {
+  return (heartbeatMember ??= gzipAsync(HEARTBEAT_TEXT, { level: 1 }));
 }
 
 /**

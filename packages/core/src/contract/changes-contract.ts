@@ -205,5 +205,15 @@ export type ChangesWaitAnswer = z.infer<typeof changesWaitSchema>;
 /** The request header of GET /v1/changes/wait that carries each table's Sync-Token: `<table>=<token>, ...`. */
 export const SYNC_TOKENS_HEADER = 'sync-tokens';
 
+/**
+ * The heartbeat line of GET /v1/changes/stream, exactly this text: sent after each `heartbeat` ms without a
+ * line, when the request asks for them. It carries nothing; it keeps the connection alive through proxies and
+ * tells the PDV that the stream still stands.
+ */
+export const STREAM_HEARTBEAT_LINE = '{"heartbeat":true}';
+
+/** The response header of GET /v1/changes/stream naming the heartbeat interval honoured (ms); absent: no heartbeats. */
+export const STREAM_HEARTBEAT_HEADER = 'stream-heartbeat';
+
 /** How many tables one GET /v1/changes/wait may name. */
 export const MAX_WAIT_TABLES = 64;

@@ -15,6 +15,11 @@ export interface LineReader {
    * the signal's reason when the call was aborted.
    */
   next(): Promise<string | null>;
+  /**
+   * From now on, fails with TransientError when no byte arrives for `ms`: for an answer whose server promises a
+   * line at least that often (heartbeats), a connection that went dead without a word is found out that soon.
+   */
+  boundSilence(ms: number): void;
   /** Ends the answer; one not read to its end loses its connection. Safe to call twice. */
   close(): void;
 }
@@ -57,8 +62,10 @@ export function readLines(options: LineReaderOptions): LineReader {
       taker.resolve(null);
     }
   };
+  let silence: NodeJS.Timeout | undefined;
   const stopListening = (): void => {
     clearTimeout(timer);
+    clearTimeout(silence);
     signal?.removeEventListener('abort', onAbort);
   };
   const fail = (error: unknown): void => {
@@ -74,6 +81,7 @@ export function readLines(options: LineReaderOptions): LineReader {
   const timer = setTimeout(() => fail(new TransientError(`the streamed answer did not end within ${options.timeoutMs} ms`, { context: where })), options.timeoutMs);
 
   body.on('data', (chunk: Buffer) => {
+    silence?.refresh();
     let text = decoder.write(chunk);
     let newline = text.indexOf('\n');
     while (newline >= 0) {
@@ -116,6 +124,11 @@ export function readLines(options: LineReaderOptions): LineReader {
       if (ended) return Promise.resolve(null);
       if (waiting !== null) return Promise.reject(new Error('LineReader.next called while a call is pending'));
       return new Promise((resolve, reject) => (waiting = { resolve, reject }));
+    },
+    boundSilence(ms) {
+      if (ended || failure !== null) return;
+      clearTimeout(silence);
+      silence = setTimeout(() => fail(new TransientError(`the streamed answer was silent for ${ms} ms`, { context: where })), ms);
     },
     close() {
       if (ended || failure !== null) return;
