@@ -28,6 +28,9 @@ export interface FleetResult {
   p50_ms: number | null;
   p99_ms: number | null;
   max_ms: number | null;
+  /** Each commit's slowest sighting: the median over the commits, and the three slowest commits'. */
+  commit_max_ms_median: number | null;
+  commit_max_ms_worst: number[];
   missed: number;
   errors: number;
   http_errors: number;
@@ -254,6 +257,8 @@ export async function runFleetBench(options: FleetOptions, progress: Progress, s
       p50_ms: figures.p50Ms,
       p99_ms: figures.p99Ms,
       max_ms: figures.maxMs,
+      commit_max_ms_median: figures.commitMaxMs[Math.floor(figures.commitMaxMs.length / 2)] ?? null,
+      commit_max_ms_worst: figures.commitMaxMs.slice(-3).reverse(),
       missed: figures.missed,
       errors,
       http_errors: counters.httpErrors,

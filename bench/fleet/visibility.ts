@@ -12,6 +12,11 @@ export interface VisibilityFigures {
   p50Ms: number | null;
   p99Ms: number | null;
   maxMs: number | null;
+  /**
+   * The slowest sighting of each commit seen at all (its last PDV), from the smallest: a p99 over every pair is
+   * set by the slowest commits' tails, so their spread tells a slow commit from a slow fleet.
+   */
+  commitMaxMs: number[];
 }
 
 /** When each PDV first saw each commit's row, from the workers' reports. */
@@ -38,21 +43,28 @@ export class Sightings {
    */
   figures(commits: readonly StampedCommit[], lojaOf: (pdvIndex: number) => number): VisibilityFigures {
     const latencies: number[] = [];
+    const commitMaxMs: number[] = [];
     let expected = 0;
     let missed = 0;
     for (const commit of commits) {
       const seen = this.firstSeen.get(commit.id);
+      let slowest = -1;
       for (let pdv = 0; pdv < this.pdvCount; pdv += 1) {
         if (commit.lojaId !== null && lojaOf(pdv) !== commit.lojaId) continue;
         expected += 1;
         const at = seen?.[pdv] ?? 0;
         const latency = at - commit.committedAt;
         if (at === 0 || latency > MISSED_AFTER_MS) missed += 1;
-        else latencies.push(Math.max(0, latency));
+        else {
+          latencies.push(Math.max(0, latency));
+          slowest = Math.max(slowest, latency);
+        }
       }
+      if (slowest >= 0) commitMaxMs.push(Math.round(slowest));
     }
+    commitMaxMs.sort((a, b) => a - b);
     latencies.sort((a, b) => a - b);
     const at = (share: number): number | null => (latencies.length === 0 ? null : latencies[Math.min(latencies.length - 1, Math.floor(share * latencies.length))]!);
-    return { commits: commits.length, expected, seen: latencies.length, missed, p50Ms: at(0.5), p99Ms: at(0.99), maxMs: latencies.at(-1) ?? null };
+    return { commits: commits.length, expected, seen: latencies.length, missed, p50Ms: at(0.5), p99Ms: at(0.99), maxMs: latencies.at(-1) ?? null, commitMaxMs };
   }
 }
