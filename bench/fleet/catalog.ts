@@ -58,6 +58,8 @@ export const PRODUCT_STAMP = /^fleet commit (\d+)$/;
  */
 export class CommitStream {
   readonly commits: StampedCommit[] = [];
+  /** The commits of warmUp, measured apart: they are not the stream's. */
+  readonly warmUpCommits: StampedCommit[] = [];
   private timer: NodeJS.Timeout | undefined;
   private inFlight: Promise<void> = Promise.resolve();
   private client: pg.Client | null = null;
@@ -70,11 +72,28 @@ export class CommitStream {
   ) {}
 
   async start(): Promise<void> {
+    await this.connect();
+    this.timer = setInterval(() => {
+      this.inFlight = this.inFlight.then(() => this.commitNext(this.commits));
+    }, this.intervalMs);
+  }
+
+  /**
+   * `count` commits of the same kinds, `intervalMs` apart, before the stream starts: a long-running server's
+   * code paths are compiled and its heap grown by earlier traffic, and these make a fresh one's so.
+   */
+  async warmUp(count: number, signal: AbortSignal): Promise<void> {
+    await this.connect();
+    for (let index = 0; index < count && !signal.aborted; index += 1) {
+      await this.commitNext(this.warmUpCommits);
+      await new Promise((resolve) => setTimeout(resolve, this.intervalMs));
+    }
+  }
+
+  private async connect(): Promise<void> {
+    if (this.client !== null) return;
     this.client = new pg.Client({ connectionString: this.dbUrl });
     await this.client.connect();
-    this.timer = setInterval(() => {
-      this.inFlight = this.inFlight.then(() => this.commitNext());
-    }, this.intervalMs);
   }
 
   /** Stops the stream and waits for a commit in flight. Safe to call twice. */
@@ -87,16 +106,16 @@ export class CommitStream {
     await client?.end();
   }
 
-  private async commitNext(): Promise<void> {
+  private async commitNext(into: StampedCommit[]): Promise<void> {
     const client = this.client;
     if (client === null) return;
-    const id = this.commits.length + this.failures + 1;
+    const id = this.warmUpCommits.length + this.commits.length + this.failures + 1;
     const turn = Math.floor(id / 2);
     const produtoId = 1 + (turn % this.shape.products);
     try {
       if (id % 2 === 1) {
         await client.query(`UPDATE produto SET descricao = $1, atualizado_em = now() WHERE produto_id = $2`, [`fleet commit ${id}`, produtoId]);
-        this.commits.push({ id, table: 'produto', lojaId: null, committedAt: Date.now() });
+        into.push({ id, table: 'produto', lojaId: null, committedAt: Date.now() });
       } else {
         const lojaId = 1 + (turn % this.shape.lojas);
         await client.query(`UPDATE preco_loja SET preco_promocional = $1, atualizado_em = now() AT TIME ZONE 'utc' WHERE loja_id = $2 AND produto_id = $3`, [
@@ -104,7 +123,7 @@ export class CommitStream {
           lojaId,
           produtoId,
         ]);
-        this.commits.push({ id, table: 'preco_loja', lojaId, committedAt: Date.now() });
+        into.push({ id, table: 'preco_loja', lojaId, committedAt: Date.now() });
       }
     } catch {
       this.failures += 1;

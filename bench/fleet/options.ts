@@ -18,6 +18,8 @@ export interface FleetOptions {
   /** 'two': produto and preco_loja; 'all': every served table. */
   tables: 'two' | 'all';
   commitIntervalMs: number;
+  /** Commits before the idle phase, measured apart (--warmup-commits; 0: the first measured commit meets a cold server). */
+  warmUpCommits: number;
   /** pull-service's PULL_LONG_POLL_MS default. */
   longPollMs: number;
   /** pull-service's PULL_STREAM_MS default; --short-streams: longPollMs (streams as long as a wait, no heartbeats, as before). */
@@ -51,7 +53,7 @@ export interface FleetOptions {
 
 export class FleetUsageError extends Error {}
 
-const USAGE = 'usage: pnpm bench:fleet [--quick] [--json] [--pdvs N] [--replicas R] [--seconds S] [--idle-seconds S] [--workers W] [--lojas L] [--tables two|all] [--sales-fraction F] [--sale-interval S] [--setup-seconds S] [--central-dir PATH] [--no-wait-endpoint] [--no-stream] [--short-streams] [--full-rounds] [--no-wait-pages]';
+const USAGE = 'usage: pnpm bench:fleet [--quick] [--json] [--pdvs N] [--replicas R] [--seconds S] [--idle-seconds S] [--workers W] [--lojas L] [--tables two|all] [--sales-fraction F] [--sale-interval S] [--warmup-commits N] [--setup-seconds S] [--central-dir PATH] [--no-wait-endpoint] [--no-stream] [--short-streams] [--full-rounds] [--no-wait-pages]';
 
 function positiveInt(name: string, value: string | undefined, max: number): number {
   if (value === undefined || !/^\d+$/.test(value) || Number(value) < 1 || Number(value) > max) {
@@ -72,7 +74,7 @@ export function parseFleetOptions(argv: readonly string[], env: NodeJS.ProcessEn
       values.set(name, inline ?? argv[++index]);
     } else throw new FleetUsageError(`unexpected argument "${arg}"; ${USAGE}`);
   }
-  const known = ['pdvs', 'replicas', 'seconds', 'idle-seconds', 'workers', 'lojas', 'tables', 'sales-fraction', 'sale-interval', 'setup-seconds', 'central-dir'];
+  const known = ['pdvs', 'replicas', 'seconds', 'idle-seconds', 'workers', 'lojas', 'tables', 'sales-fraction', 'sale-interval', 'warmup-commits', 'setup-seconds', 'central-dir'];
   for (const name of values.keys()) if (!known.includes(name)) throw new FleetUsageError(`unknown option --${name}; ${USAGE}`);
   const quick = flags.has('quick');
   const get = (name: string, fallback: number, max: number): number => (values.has(name) ? positiveInt(name, values.get(name), max) : fallback);
@@ -96,6 +98,7 @@ export function parseFleetOptions(argv: readonly string[], env: NodeJS.ProcessEn
     lojas: get('lojas', Math.min(20, pdvs), 1_000),
     tables,
     commitIntervalMs: 2_000,
+    warmUpCommits: values.has('warmup-commits') ? (values.get('warmup-commits') === '0' ? 0 : positiveInt('warmup-commits', values.get('warmup-commits'), 100)) : 4,
     longPollMs: 20_000,
     streamMs: flags.has('short-streams') ? 20_000 : 300_000,
     statusIntervalMs: 60_000,

@@ -9,7 +9,7 @@ export function formatReport(result: FleetResult): string {
     `fleet: ${result.pdvs} PDVs over ${result.replicas} central-api replica(s), ${result.workers} worker process(es), tables: ${result.tables}; setup ${result.setup_seconds} s`,
     `commit -> visible at every PDV that should see it (${result.commits} commits, ${result.expected_sightings} commit x PDV pairs):`,
     `  p50 ${show(result.p50_ms, ' ms')}   p99 ${show(result.p99_ms, ' ms')}   max ${show(result.max_ms, ' ms')}   missed (> 10 s) ${result.missed}`,
-    `  each commit's slowest sighting: median ${show(result.commit_max_ms_median, ' ms')}, slowest commits ${result.commit_max_ms_worst.join(', ')} ms`,
+    `  each commit's slowest sighting: median ${show(result.commit_max_ms_median, ' ms')}, slowest commits ${result.commit_max_ms_worst.join(', ')} ms; the warm-up commits' (not in the figures): ${result.warmup_commit_max_ms_in_order || 'none'}`,
     `errors: ${result.errors} (HTTP ${result.http_errors}, wrong-loja deliveries ${result.wrong_deliveries}, failed commits ${result.failed_commits}; PDVs that failed to start ${result.pdvs_failed_to_start})`,
     `db queries per commit: ${show(result.db_queries_per_commit)} gross, ${show(result.db_queries_per_commit_net)} net   (${result.db_queries_source})`,
     `  of which sync_pdv token lookups ${show(result.db_token_lookups_per_commit)} per commit; serving-path reads (shared page reads + clock ticks, from /metrics) ${show(result.db_serving_reads_per_commit)} per commit`,

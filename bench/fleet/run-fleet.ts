@@ -31,6 +31,10 @@ export interface FleetResult {
   /** Each commit's slowest sighting: the median over the commits, and the three slowest commits'. */
   commit_max_ms_median: number | null;
   commit_max_ms_worst: number[];
+  /** Each commit's slowest sighting in commit order (p: a product, l: a loja's price). */
+  commit_max_ms_in_order: string;
+  /** The same for the warm-up commits, which the figures above leave out. */
+  warmup_commit_max_ms_in_order: string;
   missed: number;
   errors: number;
   http_errors: number;
@@ -186,6 +190,12 @@ export async function runFleetBench(options: FleetOptions, progress: Progress, s
     let rssMax = centralRss();
     let fdsMax = centralFds();
 
+    // Warm-up: a long-running replica has met commits before; a fresh one meets its first ones here, unmeasured.
+    if (options.warmUpCommits > 0) {
+      progress(`warm-up: ${options.warmUpCommits} commits ${options.commitIntervalMs} ms apart (measured apart, not in the figures)`);
+      await commits.warmUp(options.warmUpCommits, signal);
+    }
+
     // Idle phase: the fleet waits on its long-polls and reports its status; nothing commits.
     await sleep(2_000, signal);
     const idleStart = { at: Date.now(), cpu: centralCpu(), xact: await database.transactions(), harness: harnessCpu() };
@@ -229,6 +239,7 @@ export async function runFleetBench(options: FleetOptions, progress: Progress, s
     const harnessRss = fleet.rssMb() + process.memoryUsage().rss / 1_048_576;
 
     const figures = sightings.figures(commits.commits, (index) => pdvs[index]!.lojaId);
+    const warmUp = sightings.figures(commits.warmUpCommits, (index) => pdvs[index]!.lojaId);
     const committed = commits.commits.length;
     // Transactions of the scratch database over the commit phase and its settling, less the harness's own commits
     // and the sale batches' ingest transactions (one each). Gross: the idle fleet's own traffic of that time is in
@@ -259,6 +270,8 @@ export async function runFleetBench(options: FleetOptions, progress: Progress, s
       max_ms: figures.maxMs,
       commit_max_ms_median: figures.commitMaxMs[Math.floor(figures.commitMaxMs.length / 2)] ?? null,
       commit_max_ms_worst: figures.commitMaxMs.slice(-3).reverse(),
+      commit_max_ms_in_order: figures.commitMaxInOrder.join(' '),
+      warmup_commit_max_ms_in_order: warmUp.commitMaxInOrder.join(' '),
       missed: figures.missed,
       errors,
       http_errors: counters.httpErrors,

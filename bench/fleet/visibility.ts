@@ -17,6 +17,8 @@ export interface VisibilityFigures {
    * set by the slowest commits' tails, so their spread tells a slow commit from a slow fleet.
    */
   commitMaxMs: number[];
+  /** The same in commit order, each with its kind: p for a product (every PDV), l for a loja's price. */
+  commitMaxInOrder: string[];
 }
 
 /** When each PDV first saw each commit's row, from the workers' reports. */
@@ -44,6 +46,7 @@ export class Sightings {
   figures(commits: readonly StampedCommit[], lojaOf: (pdvIndex: number) => number): VisibilityFigures {
     const latencies: number[] = [];
     const commitMaxMs: number[] = [];
+    const commitMaxInOrder: string[] = [];
     let expected = 0;
     let missed = 0;
     for (const commit of commits) {
@@ -61,10 +64,11 @@ export class Sightings {
         }
       }
       if (slowest >= 0) commitMaxMs.push(Math.round(slowest));
+      commitMaxInOrder.push(`${commit.lojaId === null ? 'p' : 'l'}${slowest >= 0 ? Math.round(slowest) : '-'}`);
     }
     commitMaxMs.sort((a, b) => a - b);
     latencies.sort((a, b) => a - b);
     const at = (share: number): number | null => (latencies.length === 0 ? null : latencies[Math.min(latencies.length - 1, Math.floor(share * latencies.length))]!);
-    return { commits: commits.length, expected, seen: latencies.length, missed, p50Ms: at(0.5), p99Ms: at(0.99), maxMs: latencies.at(-1) ?? null, commitMaxMs };
+    return { commits: commits.length, expected, seen: latencies.length, missed, p50Ms: at(0.5), p99Ms: at(0.99), maxMs: latencies.at(-1) ?? null, commitMaxMs, commitMaxInOrder };
   }
 }
