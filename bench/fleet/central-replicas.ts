@@ -36,10 +36,15 @@ export function centralEnvironment(dbUrl: string): NodeJS.ProcessEnv {
     EVENT_HANDLERS: 'venda.finalizada=sync_handle_venda',
     SERVED_TABLES_FILE: '',
     LOG_LEVEL: 'info',
+    // As the image runs under docker-compose.yml (the caller's own options, such as a profiler, kept first).
+    NODE_OPTIONS: [inherited.NODE_OPTIONS, CENTRAL_NODE_OPTIONS].filter(Boolean).join(' '),
   };
 }
 
 const START_TIMEOUT_MS = 120_000;
+
+/** NODE_OPTIONS of docker-compose.yml's central-api service (x-central-heap), with its defaults. */
+export const CENTRAL_NODE_OPTIONS = '--max-semi-space-size=64';
 const KEPT_LINES = 40;
 
 /**

@@ -190,12 +190,6 @@ export async function runFleetBench(options: FleetOptions, progress: Progress, s
     let rssMax = centralRss();
     let fdsMax = centralFds();
 
-    // Warm-up: a long-running replica has met commits before; a fresh one meets its first ones here, unmeasured.
-    if (options.warmUpCommits > 0) {
-      progress(`warm-up: ${options.warmUpCommits} commits ${options.commitIntervalMs} ms apart (measured apart, not in the figures)`);
-      await commits.warmUp(options.warmUpCommits, signal);
-    }
-
     // Idle phase: the fleet waits on its long-polls and reports its status; nothing commits.
     await sleep(2_000, signal);
     const idleStart = { at: Date.now(), cpu: centralCpu(), xact: await database.transactions(), harness: harnessCpu() };
@@ -217,6 +211,13 @@ export async function runFleetBench(options: FleetOptions, progress: Progress, s
     const idleCpuMs = idleEnd.cpu - idleStart.cpu;
     const idleXactPerMs = (idleEnd.xact - idleStart.xact) / (idleEnd.at - idleStart.at);
 
+    // Warm-up: a long-running replica has met commits and sales before; a fresh one meets its first ones here,
+    // unmeasured, and the sales go straight on into the commit phase.
+    if (options.warmUpCommits > 0) {
+      progress(`warm-up: ${options.warmUpCommits} commits ${options.commitIntervalMs} ms apart, with sales (measured apart, not in the figures)`);
+      fleet.setSales(true);
+      await commits.warmUp(options.warmUpCommits, signal);
+    }
     progress(`commit phase ${options.seconds} s: a stamped commit every ${options.commitIntervalMs} ms, sales from ${pdvs.filter((pdv) => pdv.sells).length} PDVs`);
     const metricsBefore = await scrape('before the commit phase');
     const salesBefore = fleet.counters();
@@ -327,7 +328,7 @@ export async function runFleetBench(options: FleetOptions, progress: Progress, s
       wait_requests: counters.waitRequests,
       stream_heartbeats: counters.heartbeats,
       central: options.centralDir ?? 'this tree',
-      sales_posted: counters.salesPosted,
+      sales_posted: counters.salesPosted - salesBefore.salesPosted,
       status_reports: counters.statusReports,
       setup_seconds: round(setupSeconds),
       machine: `${cpus().length} cores, 1-min load average ${loadAtStart} at the start, ${loadavg()[0]!.toFixed(2)} at the end (shared with other work)`,
