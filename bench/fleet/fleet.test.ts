@@ -36,7 +36,7 @@ describe.skipIf(!PG_URL)('pnpm bench:fleet (needs TEST_PG_URL or BENCH_PG_URL)',
     expect(result.p50_ms).toBeTypeOf('number');
     expect(result.sales_posted, account).toBeGreaterThan(0);
     // This tree's central-api answers GET /v1/changes/stream: the PDVs wait on it, as pull-service does.
-    expect(result.wait_mode, account).toBe('change stream (/v1/changes/stream), 300 s with heartbeats every 20 s');
+    expect(result.wait_mode, account).toBe('change stream (/v1/changes/stream), 150 s with heartbeats every 20 s');
     // Warm-up commits ran before the commit phase and were seen, apart from the figures.
     expect(result.warmup_commit_max_ms_in_order, account).toMatch(/^p\d+ l\d+ p\d+ l\d+$/);
     expect(result.wait_requests, account).toBeGreaterThan(0);

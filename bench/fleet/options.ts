@@ -100,7 +100,7 @@ export function parseFleetOptions(argv: readonly string[], env: NodeJS.ProcessEn
     commitIntervalMs: 2_000,
     warmUpCommits: values.has('warmup-commits') ? (values.get('warmup-commits') === '0' ? 0 : positiveInt('warmup-commits', values.get('warmup-commits'), 100)) : 4,
     longPollMs: 20_000,
-    streamMs: flags.has('short-streams') ? 20_000 : 300_000,
+    streamMs: flags.has('short-streams') ? 20_000 : 150_000,
     statusIntervalMs: 60_000,
     salesFraction: fraction,
     saleIntervalMs: get('sale-interval', 30, 3_600) * 1_000,

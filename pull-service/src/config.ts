@@ -31,8 +31,10 @@ export const pullEnv = {
    * How long one change stream stays open when nothing changes. Longer than PULL_LONG_POLL_MS, the central API
    * sends a heartbeat line every PULL_LONG_POLL_MS (at most 30 s) of silence, and a stream silent for twice that
    * and 10 s more is taken for a dead connection; not longer, a stream lasts PULL_LONG_POLL_MS, as a wait does.
+   * At most half LOOP_STALL_TIMEOUT_MS (a stream is one cycle of the work loop), and a wait only while a table
+   * fails, is postponed or holds deletes back (the next round steps it again).
    */
-  PULL_STREAM_MS: envInt(0, 3_600_000).default(300_000),
+  PULL_STREAM_MS: envInt(0, 3_600_000).default(150_000),
   PULL_CONNECT_TIMEOUT_MS: envInt(100, 120_000).default(10_000),
   /** Bound on one answer, on top of the long-poll wait. */
   PULL_RESPONSE_TIMEOUT_MS: envInt(100, 600_000).default(60_000),

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { CentralAvailability, CentralUnavailableError, ConfigError, createHttpClient, packageVersion, startStatusReporter, type CycleOutcome, type DaemonContext, type DaemonWorker, type Database } from '@goldpdv/core';
+import { CentralAvailability, CentralUnavailableError, ConfigError, createHttpClient, packageVersion, startStatusReporter, type CycleOutcome, type DaemonContext, type DaemonEnv, type DaemonWorker, type Database } from '@goldpdv/core';
 import { CentralPullClient, type ChangesAnswer } from './api/central-pull-client.js';
 import { ChangeStream } from './api/change-stream.js';
 import { waitForChanges } from './api/long-poll.js';
@@ -17,8 +17,11 @@ import type { TableJob } from './table-job.js';
 
 /** Every table is read at least this often, even when the waits name only some. */
 const FULL_ROUND_MS = 5 * 60_000;
+/** LOOP_STALL_TIMEOUT_MS's default (core's daemon-env.ts), for a worker built without the shared variables. */
+const DEFAULT_LOOP_STALL_TIMEOUT_MS = 300_000;
 
-type PullContext = DaemonContext<PullEnv>;
+/** runDaemon hands the worker the shared variables too; a worker built on its own (tests, benches) may leave LOOP_STALL_TIMEOUT_MS out. */
+type PullContext = DaemonContext<PullEnv & Partial<Pick<DaemonEnv, 'LOOP_STALL_TIMEOUT_MS'>>>;
 
 /**
  * The pull worker. At creation it reads and validates the mapping file (a bad file is a ConfigError: exit 2)
@@ -45,7 +48,9 @@ export function createPullWorker({ config, db, logger, health, metrics }: PullCo
     (status) => pullMetrics?.answer(status),
   );
   // Kept open from one wait to the next: a change that reaches this PDV then costs it no request (change-stream.ts).
-  const stream = new ChangeStream(client, config.PULL_STREAM_MS);
+  const stream = new ChangeStream(client);
+  // A stream's wait is one cycle of the work loop: never so long that liveness would take it for a stall.
+  const streamMs = Math.min(config.PULL_STREAM_MS, Math.floor((config.LOOP_STALL_TIMEOUT_MS ?? DEFAULT_LOOP_STALL_TIMEOUT_MS) / 2));
   const loggers = new Map<string, Logger>();
   const loggerOf = (table: string): Logger => {
     let child = loggers.get(table);
@@ -129,7 +134,14 @@ export function createPullWorker({ config, db, logger, health, metrics }: PullCo
       // The changed tables' first pages come with the wait's answer, at the smallest page size of the tables.
       const waitedTables = new Set(result.idle.map(({ table }) => table));
       const pageLimit = Math.min(...round.jobs.filter((job) => waitedTables.has(job.plan.table)).map((job) => job.plan.pageSize));
-      const waited = await waitForChanges(client, result.idle, config.PULL_LONG_POLL_MS, signal, { pageLimit: Number.isFinite(pageLimit) ? pageLimit : null, stream });
+      // A long stream only while every table waits on it: a table backing off after a failure, postponed, or
+      // holding deletes back is stepped again by the next round, which a long stream would put off.
+      const everyTableWaits = result.idle.length === round.jobs.length && result.idle.every(({ checkpoint }) => checkpoint.pendingDeletes.length === 0);
+      const waited = await waitForChanges(client, result.idle, config.PULL_LONG_POLL_MS, signal, {
+        pageLimit: Number.isFinite(pageLimit) ? pageLimit : null,
+        stream,
+        streamMs: everyTableWaits ? streamMs : 0,
+      });
       if (waited.kind === 'changes') offerCarriedPages(round.jobs, result.idle, waited.pages);
       logger.debug({ outcome: waited.kind, table: waited.kind === 'changes' ? waited.table : undefined, ms: Date.now() - started }, 'long-poll ended');
       if (waited.kind === 'error') {

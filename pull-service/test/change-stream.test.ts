@@ -105,11 +105,11 @@ describeBackends('change stream across waits', (backend) => {
   it('keeps a long stream open through heartbeats, passing over them, and serves a change on it', async () => {
     const checkpoint = await snapshotCheckpoint();
     // Streams of 4 s where a wait lasts 1 s: heartbeats every second keep the stream open between changes.
-    const stream = new ChangeStream(client, 4_000);
+    const stream = new ChangeStream(client);
     const tables = () => [{ table: 'produto', checkpoint }];
     try {
       const started = Date.now();
-      const pending = stream.next(tables(), 1_000, stop.signal, 100);
+      const pending = stream.next(tables(), 1_000, stop.signal, 100, 4_000);
       // Two heartbeats go by (passed over: nothing is answered), then a change comes on the same stream.
       await new Promise((resolve) => setTimeout(resolve, 2_300));
       await insertProduto(central, 60);
@@ -121,7 +121,7 @@ describeBackends('change stream across waits', (backend) => {
       // Applied: the stream runs on to its time, past a wait's length and past CHANGES_MAX_WAIT_MS (2 s), which
       // bounds streams without heartbeats, and ends with a quiet line.
       Object.assign(checkpoint, { version: outcome.answer.pages![0]!.page.toVersion, syncToken: outcome.answer.pages![0]!.syncToken });
-      const quiet = await stream.next(tables(), 1_000, stop.signal, 100);
+      const quiet = await stream.next(tables(), 1_000, stop.signal, 100, 4_000);
       expect(quiet).toMatchObject({ kind: 'ended', incarnation: checkpoint.incarnation });
       expect(Date.now() - started).toBeGreaterThanOrEqual(3_800);
       expect(opened).toBe(1);

@@ -4,7 +4,7 @@ import { describeBackends } from '../../core/test/support/backends.js';
 import { PDVS } from './support/central-harness.js';
 import { until } from './support/until.js';
 import { startDeltasRig, type DeltasRig } from './deltas-harness.js';
-import { insertPreco, insertProdutos } from './deltas-fixtures.js';
+import { insertPreco, insertProdutos, markRestore } from './deltas-fixtures.js';
 
 /**
  * GET /v1/changes/stream on a real database, read as pull-service reads it (core's HTTP client, gzip accepted):
@@ -172,5 +172,25 @@ describeBackends('change stream with heartbeats', (backend) => {
       expect(bad.status).toBe(400);
       expect(JSON.parse(bad.body)).toMatchObject({ field: 'heartbeat' });
     }
+  });
+
+  it('ends at once, with a quiet line naming the new incarnation, when the database is swapped while it runs or its tokens are of another', async () => {
+    const since = await rig.checkpoint('produto');
+    const token = rig.syncTokenOf('produto');
+    const started = Date.now();
+    const streamed = http.stream(url(since, '&wait=3000&heartbeat=1000'), headers());
+    await until(() => rig.waiting() === 1, 'the stream to wait');
+    await markRestore(rig, 'failed over while a stream ran');
+    const response = await streamed;
+    const line = changesWaitSchema.parse(JSON.parse((await response.lines!.next())!));
+    expect(line.changed).toEqual([]);
+    expect(await response.lines!.next()).toBeNull();
+    expect(Date.now() - started).toBeLessThan(2_500);
+    // A stream opened afterwards with a token of the old database ends at once the same way.
+    const again = await http.stream(url(since, '&wait=3000&heartbeat=1000'), { ...headers(), 'sync-tokens': `produto=${token}` });
+    const quiet = changesWaitSchema.parse(JSON.parse((await again.lines!.next())!));
+    expect(quiet).toEqual({ changed: [], incarnation: line.incarnation });
+    expect(await again.lines!.next()).toBeNull();
+    expect(Date.now() - started).toBeLessThan(2_500);
   });
 });

@@ -118,6 +118,8 @@ function waitRequest(tables: readonly WaitedTable[], waitMs: number, pageLimit: 
 
 /** On top of two heartbeat intervals, how long a change stream may stay silent before it is taken for dead. */
 const HEARTBEAT_GRACE_MS = 10_000;
+/** The highest CHANGES_MAX_WAIT_MS a central-api accepts: no stream without heartbeats stays silent longer. */
+const LONGEST_SERVER_WAIT_MS = 60_000;
 
 /** Answers that mean "the central API cannot serve anyone right now": retried later, never a table failure. */
 const UNAVAILABLE = new Set([408, 425, 429, 502, 503, 504]);
@@ -192,6 +194,9 @@ export class CentralPullClient {
     if (lines === undefined) throw new ContractError('the change stream answered 200 without a streamed body', { context: { status: 200 } });
     const honoured = Number(response.headers[STREAM_HEARTBEAT_HEADER]);
     if (Number.isInteger(honoured) && honoured > 0) lines.boundSilence(honoured * 2 + HEARTBEAT_GRACE_MS);
+    // Asked for and not honoured (a central-api before heartbeats): it still ends the stream within its longest
+    // wait, so a silence longer than that and an answer's time is a dead connection, not a long stream.
+    else if (heartbeatMs > 0) lines.boundSilence(LONGEST_SERVER_WAIT_MS + this.endpoint.responseTimeoutMs);
     return {
       next: async () => {
         let line: string | null;

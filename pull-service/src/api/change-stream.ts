@@ -35,30 +35,26 @@ interface OpenStream {
 export class ChangeStream {
   private current: OpenStream | null = null;
 
-  constructor(
-    private readonly client: CentralPullClient,
-    /**
-     * How long one stream may stay open (PULL_STREAM_MS). Longer than a wait, it asks for heartbeat lines
-     * (every wait's length, at most HEARTBEAT_MAX_MS), which keep it alive through proxies and tell a dead
-     * connection; not longer, it lasts one wait, without them.
-     */
-    private readonly lastsMs = 0,
-  ) {}
+  constructor(private readonly client: CentralPullClient) {}
 
   /**
    * The next answer for these tables from these checkpoints. Null when the server has no stream endpoint (404).
    * Throws what the client throws (CentralUnavailableError, ContractError), the stream then closed.
+   *
+   * `lastsMs`: how long a stream opened now may stay open. Longer than a wait, it asks for heartbeat lines
+   * (every wait's length, at most HEARTBEAT_MAX_MS), which keep it alive through proxies and tell a dead
+   * connection; not longer, it lasts one wait, without them.
    */
-  async next(tables: readonly { table: string; checkpoint: Checkpoint }[], waitMs: number, signal: AbortSignal, pageLimit: number | null): Promise<StreamOutcome | null> {
+  async next(tables: readonly { table: string; checkpoint: Checkpoint }[], waitMs: number, signal: AbortSignal, pageLimit: number | null, lastsMs = 0): Promise<StreamOutcome | null> {
     for (;;) {
       if (this.current !== null && !standsAt(this.current, tables)) this.close();
       if (this.current === null) {
         const waited = tables.map(({ table, checkpoint }) => ({ table, since: checkpoint.version, syncToken: checkpoint.syncToken }));
         // Before the call: its head comes with the first answer, or at the end of a quiet stream.
         const openedAt = Date.now();
-        const long = this.lastsMs > waitMs && waitMs >= HEARTBEAT_MIN_MS;
+        const long = lastsMs > waitMs && waitMs >= HEARTBEAT_MIN_MS;
         const heartbeatMs = long ? Math.min(waitMs, HEARTBEAT_MAX_MS) : 0;
-        const answers = await this.client.openChangeStream(waited, long ? this.lastsMs : waitMs, signal, pageLimit, heartbeatMs);
+        const answers = await this.client.openChangeStream(waited, long ? lastsMs : waitMs, signal, pageLimit, heartbeatMs);
         if (answers === null) return null;
         this.current = { answers, positions: new Map(waited.map(({ table, since }) => [table, since])), openedAt, endsAfterAnswer: false };
       }

@@ -31,12 +31,17 @@ export async function waitForChanges(
   tables: readonly { table: string; checkpoint: Checkpoint }[],
   waitMs: number,
   signal: AbortSignal,
-  { support = processWaitSupport, pageLimit = null, stream = null }: { support?: WaitSupport; pageLimit?: number | null; stream?: ChangeStream | null } = {},
+  {
+    support = processWaitSupport,
+    pageLimit = null,
+    stream = null,
+    streamMs = 0,
+  }: { support?: WaitSupport; pageLimit?: number | null; stream?: ChangeStream | null; streamMs?: number } = {},
 ): Promise<LongPollResult> {
   if (tables.length === 0 || signal.aborted) return { kind: 'early' };
   if (stream !== null && support.stream !== false) {
     try {
-      const outcome = await stream.next(tables, waitMs, signal, pageLimit);
+      const outcome = await stream.next(tables, waitMs, signal, pageLimit, streamMs);
       if (outcome?.kind === 'answer') return judge(outcome.answer, tables, Date.now(), waitMs);
       // A stream that ran its time is a quiet wait, whose incarnation still tells a PDV loaded from another database.
       if (outcome?.kind === 'ended') return judge({ changed: [], incarnation: outcome.incarnation }, tables, outcome.openedAt, waitMs);

@@ -201,21 +201,29 @@ export function createChangesService(options: ChangesServiceOptions): ChangesSer
       const syncTokens = new Map(query.pages?.syncTokens ?? []);
       const pages = query.pages ? { limit: query.pages.limit, syncTokens } : null;
       let incarnation: string | null = null;
+      // A last, quiet answer with the database's incarnation now (no table): a PDV loaded from another one learns it there.
+      const quiet = (): ChangesWaitAnswer => ({ changed: [], incarnation });
       try {
         // The first round reads at once from the PDV's checkpoints, as a wait does; later ones after a change.
         for (let first = true; ; first = false) {
           if (!first) {
-            if (deadline - Date.now() <= 0 || query.signal?.aborted) return;
-            const outcome = await subscription.next();
-            // Nothing changed before the end (its time, the client gone, the server stopping): a last, quiet
-            // answer with the database's incarnation, from which a PDV loaded from another one learns it.
-            if (outcome.kind !== 'changed') {
-              yield { changed: [], incarnation };
+            if (query.signal?.aborted) return;
+            // Its time ran out between two waits, or while it waited (or the server stops): it ends as it would have.
+            const outcome = deadline - Date.now() <= 0 ? null : await subscription.next();
+            if (outcome?.kind !== 'changed') {
+              yield quiet();
               return;
             }
           }
           const changed = first ? [...attention] : [];
+          const before: string | null = incarnation;
           incarnation = (await readChanged(watched, query.lojaId, changed)) ?? incarnation;
+          // The database was swapped while the stream ran (or the PDV's tables come from another): that ends it at
+          // once, so that the PDV reads its tables (and their resets) now, not when a long stream runs out.
+          if ((before !== null && incarnation !== before) || (first && (await tokensOfAnother(query, incarnation)))) {
+            yield quiet();
+            return;
+          }
           // Another loja's change, or one the window already held: wait on.
           if (changed.length === 0 && watched.length > 0) continue;
           const answer = await withPages({ changed, incarnation }, { ...query, pages }, since);
@@ -240,6 +248,16 @@ export function createChangesService(options: ChangesServiceOptions): ChangesSer
       }
     },
   };
+
+  /** Whether a Sync-Token of the stream was issued by another incarnation of the database than this one. */
+  async function tokensOfAnother(query: WaitQuery, incarnation: string | null): Promise<boolean> {
+    if (incarnation === null || !query.pages) return false;
+    for (const token of query.pages.syncTokens.values()) {
+      const reading = await tokens.read(token);
+      if (reading.valid && reading.claims.incarnation !== incarnation) return true;
+    }
+    return false;
+  }
 
   /**
    * The tables of a wait, each with the version it waits from. One that cannot be read as asked (unknown, paused)

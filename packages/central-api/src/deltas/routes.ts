@@ -25,15 +25,15 @@ export interface PullRouteDeps {
   onChangesServed?: (rows: number) => void;
 }
 
-/** Aborts when the client's connection closes, so a long poll stops waiting for nobody. */
-function disconnectSignal(raw: IncomingMessage): { signal: AbortSignal; dispose(): void } {
+/** Aborts when the client's connection closes (or on `abort`), so a long poll stops waiting for nobody. */
+function disconnectSignal(raw: IncomingMessage): { signal: AbortSignal; abort(): void; dispose(): void } {
   const controller = new AbortController();
   const socket = raw.socket;
   const onClose = (): void => controller.abort();
   socket.once('close', onClose);
   if (socket.destroyed) controller.abort();
   // Keep-alive reuses the socket for the next request: the listener must not outlive this one.
-  return { signal: controller.signal, dispose: () => socket.off('close', onClose) };
+  return { signal: controller.signal, abort: () => controller.abort(), dispose: () => socket.off('close', onClose) };
 }
 
 /** The Sync-Token request header (sync-token.ts): the client's proof that it loaded the table's initial data. */
@@ -133,11 +133,13 @@ export function pullRoutes(deps: PullRouteDeps): Route[] {
       handle: guarded(deps.auth, async (request, lojaId) => {
         // With heartbeat lines, which keep it alive through proxies, a stream may outlast a wait.
         const heartbeatMs = heartbeatParam(request.query);
-        const { tables, waitMs, pages } = waitParams(request, heartbeatMs > 0 ? deps.maxStreamMs : deps.maxWaitMs);
+        const { tables, waitMs, pages } = waitParams(request, heartbeatMs > 0 ? Math.max(deps.maxStreamMs, deps.maxWaitMs) : deps.maxWaitMs);
         // A place under the long-poll cap, held until the stream is over (JsonLines.close).
         const release = deps.caps ? deps.caps.longPolls.acquire() : () => {};
         const disconnect = disconnectSignal(request.raw);
         const close = (): void => {
+          // The answer is over: whatever still waits for it (the stream's standing wait in the hub) stops now.
+          disconnect.abort();
           release();
           disconnect.dispose();
         };
@@ -171,6 +173,9 @@ export function pullRoutes(deps: PullRouteDeps): Route[] {
             // answer and backs off, not a stream that ended as if nothing had changed.
             request.log.warn({ err: error }, 'change stream ended by a failure');
             throw error;
+          } finally {
+            // Ended early (at the first line, say), the answers' own ending (their hub registration) runs too.
+            await answers.return(undefined);
           }
         })();
         return { status: 200, body: new JsonLines(lines, close, { heartbeatMs, headNow: first === null }) };

@@ -81,9 +81,14 @@ export class LongPollHub {
     clock.onStopping(() => this.releaseAll('stopping'));
   }
 
-  /** Requests waiting now (one per request, however many tables each waits on). */
+  /**
+   * Requests waiting for a change now (one per request, however many tables each waits on); a change stream
+   * between two of its lines, still registered but not waiting, is not counted. Counted on demand (metrics, tests).
+   */
   get waiting(): number {
-    return this.waiters.size;
+    let count = 0;
+    for (const waiter of this.waiters) if (waiter.armed) count += 1;
+    return count;
   }
 
   /** Resolves when one of the watched tables has a change at or above its level, after `timeoutMs`, on abort, or when the server stops. */
