@@ -297,7 +297,8 @@ export class SimulatedPdv {
         url.searchParams.set('tables', this.checkpoints.map((checkpoint) => `${checkpoint.table}:${checkpoint.version}`).join(','));
         // As pull-service's ChangeStream: longer than a wait, a stream asks for heartbeat lines.
         const long = this.env.streamMs > this.env.longPollMs;
-        const streamMs = long ? this.env.streamMs : this.env.longPollMs;
+        // Up to a quarter shorter at random, as pull-service's ChangeStream does, so that streams opened together do not stay in step.
+        const streamMs = long ? Math.max(this.env.longPollMs, Math.round(this.env.streamMs * (1 - 0.25 * Math.random()))) : this.env.longPollMs;
         url.searchParams.set('wait', String(streamMs));
         if (long) url.searchParams.set('heartbeat', String(Math.min(this.env.longPollMs, HEARTBEAT_MAX_MS)));
         const headers: Record<string, string> = { authorization: `Bearer ${this.pdv.token}`, accept: 'application/json', 'sync-contract': '2' };

@@ -118,12 +118,13 @@ describeBackends('change stream across waits', (backend) => {
       expect(Date.now() - started).toBeGreaterThanOrEqual(2_300);
       expect(outcome.answer.pages![0]!.page.changes.map((change) => change.key.produto_id)).toEqual([60]);
       expect(opened).toBe(1);
-      // Applied: the stream runs on to its time, past a wait's length and past CHANGES_MAX_WAIT_MS (2 s), which
-      // bounds streams without heartbeats, and ends with a quiet line.
+      // Applied: the stream runs on to its time (3-4 s), past a wait's length and past CHANGES_MAX_WAIT_MS (2 s),
+      // which bounds streams without heartbeats, and ends with a quiet line.
       Object.assign(checkpoint, { version: outcome.answer.pages![0]!.page.toVersion, syncToken: outcome.answer.pages![0]!.syncToken });
       const quiet = await stream.next(tables(), 1_000, stop.signal, 100, 4_000);
       expect(quiet).toMatchObject({ kind: 'ended', incarnation: checkpoint.incarnation });
-      expect(Date.now() - started).toBeGreaterThanOrEqual(3_800);
+      // 4 s less up to a quarter at random (streams opened together must not stay in step).
+      expect(Date.now() - started).toBeGreaterThanOrEqual(2_900);
       expect(opened).toBe(1);
     } finally {
       stream.close();

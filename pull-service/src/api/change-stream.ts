@@ -54,7 +54,7 @@ export class ChangeStream {
         const openedAt = Date.now();
         const long = lastsMs > waitMs && waitMs >= HEARTBEAT_MIN_MS;
         const heartbeatMs = long ? Math.min(waitMs, HEARTBEAT_MAX_MS) : 0;
-        const answers = await this.client.openChangeStream(waited, long ? lastsMs : waitMs, signal, pageLimit, heartbeatMs);
+        const answers = await this.client.openChangeStream(waited, long ? jittered(lastsMs, waitMs) : waitMs, signal, pageLimit, heartbeatMs);
         if (answers === null) return null;
         this.current = { answers, positions: new Map(waited.map(({ table, since }) => [table, since])), openedAt, endsAfterAnswer: false };
       }
@@ -96,6 +96,16 @@ export class ChangeStream {
     this.current = null;
   }
 }
+
+/**
+ * A long stream's length, up to a quarter shorter at random: PDVs that opened their streams together (after a
+ * VPS restart, a network flap) would otherwise open them all again together, stream after stream, forever.
+ */
+function jittered(lastsMs: number, waitMs: number): number {
+  return Math.max(waitMs, Math.round(lastsMs * (1 - STREAM_JITTER * Math.random())));
+}
+
+const STREAM_JITTER = 0.25;
 
 function standsAt(stream: OpenStream, tables: readonly { table: string; checkpoint: Checkpoint }[]): boolean {
   return tables.length === stream.positions.size && tables.every(({ table, checkpoint }) => stream.positions.get(table) === checkpoint.version);
