@@ -98,6 +98,8 @@ export class SimulatedPdv {
   private streamOn: boolean;
   /** The open change stream, with where the server has each table now (pull-service's ChangeStream). */
   private stream: { lines: Lines; positions: Map<string, string>; openedAt: number; endsAfterAnswer: boolean } | null = null;
+  /** The last stream ran its time (pull-service's ChangeStream: the next one lasts up to a quarter less, else anywhere from one wait). */
+  private streamRanItsTime = false;
   /** The tables the last wait named (none after a quiet one); null: every table. */
   private focus: Set<string> | null = null;
   private lastFullRoundAt = 0;
@@ -297,8 +299,10 @@ export class SimulatedPdv {
         url.searchParams.set('tables', this.checkpoints.map((checkpoint) => `${checkpoint.table}:${checkpoint.version}`).join(','));
         // As pull-service's ChangeStream: longer than a wait, a stream asks for heartbeat lines.
         const long = this.env.streamMs > this.env.longPollMs;
-        // Up to a quarter shorter at random, as pull-service's ChangeStream does, so that streams opened together do not stay in step.
-        const streamMs = long ? Math.max(this.env.longPollMs, Math.round(this.env.streamMs * (1 - 0.25 * Math.random()))) : this.env.longPollMs;
+        // As pull-service's ChangeStream (streamLength), so that streams opened together do not stay in step.
+        const shortest = this.streamRanItsTime ? Math.max(this.env.longPollMs, this.env.streamMs * 0.75) : this.env.longPollMs;
+        const streamMs = long ? Math.round(shortest + (this.env.streamMs - shortest) * Math.random()) : this.env.longPollMs;
+        this.streamRanItsTime = false;
         url.searchParams.set('wait', String(streamMs));
         if (long) url.searchParams.set('heartbeat', String(Math.min(this.env.longPollMs, HEARTBEAT_MAX_MS)));
         const headers: Record<string, string> = { authorization: `Bearer ${this.pdv.token}`, accept: 'application/json', 'sync-contract': '2' };
@@ -335,6 +339,7 @@ export class SimulatedPdv {
         this.stream = null;
         if (stream.endsAfterAnswer) continue;
         // Ran its time with nothing: as a quiet wait.
+        this.streamRanItsTime = true;
         this.focus = this.env.focusedRounds ? new Set() : null;
         return true;
       }
@@ -344,6 +349,7 @@ export class SimulatedPdv {
         await stream.lines.next().catch(() => null);
         stream.lines.close();
         this.stream = null;
+        this.streamRanItsTime = true;
         this.focus = this.env.focusedRounds ? new Set() : null;
         return true;
       }

@@ -104,8 +104,9 @@ describeBackends('change stream across waits', (backend) => {
 
   it('keeps a long stream open through heartbeats, passing over them, and serves a change on it', async () => {
     const checkpoint = await snapshotCheckpoint();
-    // Streams of 4 s where a wait lasts 1 s: heartbeats every second keep the stream open between changes.
-    const stream = new ChangeStream(client);
+    // Streams of 4 s where a wait lasts 1 s: heartbeats every second keep the stream open between changes. Each
+    // stream here lasts the longest its span allows.
+    const stream = new ChangeStream(client, () => 0.999);
     const tables = () => [{ table: 'produto', checkpoint }];
     try {
       const started = Date.now();
@@ -118,14 +119,34 @@ describeBackends('change stream across waits', (backend) => {
       expect(Date.now() - started).toBeGreaterThanOrEqual(2_300);
       expect(outcome.answer.pages![0]!.page.changes.map((change) => change.key.produto_id)).toEqual([60]);
       expect(opened).toBe(1);
-      // Applied: the stream runs on to its time (3-4 s), past a wait's length and past CHANGES_MAX_WAIT_MS (2 s),
+      // Applied: the stream runs on to its time (4 s), past a wait's length and past CHANGES_MAX_WAIT_MS (2 s),
       // which bounds streams without heartbeats, and ends with a quiet line.
       Object.assign(checkpoint, { version: outcome.answer.pages![0]!.page.toVersion, syncToken: outcome.answer.pages![0]!.syncToken });
       const quiet = await stream.next(tables(), 1_000, stop.signal, 100, 4_000);
       expect(quiet).toMatchObject({ kind: 'ended', incarnation: checkpoint.incarnation });
-      // 4 s less up to a quarter at random (streams opened together must not stay in step).
-      expect(Date.now() - started).toBeGreaterThanOrEqual(2_900);
+      expect(Date.now() - started).toBeGreaterThanOrEqual(3_800);
       expect(opened).toBe(1);
+    } finally {
+      stream.close();
+    }
+  });
+
+  it('spreads the streams of a fleet: a first stream lasts from one wait up, one after a stream that ran its time at least three quarters', async () => {
+    const checkpoint = await snapshotCheckpoint();
+    const tables = () => [{ table: 'produto', checkpoint }];
+    // The shortest each span allows: a first stream of 4 s may end after one wait (1 s) ...
+    const stream = new ChangeStream(client, () => 0);
+    try {
+      let started = Date.now();
+      expect(await stream.next(tables(), 1_000, stop.signal, 100, 4_000)).toMatchObject({ kind: 'ended' });
+      const first = Date.now() - started;
+      expect(first).toBeGreaterThanOrEqual(900);
+      expect(first).toBeLessThan(2_500);
+      // ... and the one after it, which ran its time, lasts at least 3 s.
+      started = Date.now();
+      expect(await stream.next(tables(), 1_000, stop.signal, 100, 4_000)).toMatchObject({ kind: 'ended' });
+      expect(Date.now() - started).toBeGreaterThanOrEqual(2_900);
+      expect(opened).toBe(2);
     } finally {
       stream.close();
     }

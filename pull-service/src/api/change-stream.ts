@@ -34,8 +34,14 @@ interface OpenStream {
  */
 export class ChangeStream {
   private current: OpenStream | null = null;
+  /** The last stream ran its time: the next one is not opened together with the rest of the fleet (streamLength). */
+  private ranItsTime = false;
 
-  constructor(private readonly client: CentralPullClient) {}
+  constructor(
+    private readonly client: CentralPullClient,
+    /** Where a stream's length falls within its span (streamLength): [0, 1). */
+    private readonly random: () => number = Math.random,
+  ) {}
 
   /**
    * The next answer for these tables from these checkpoints. Null when the server has no stream endpoint (404).
@@ -54,7 +60,9 @@ export class ChangeStream {
         const openedAt = Date.now();
         const long = lastsMs > waitMs && waitMs >= HEARTBEAT_MIN_MS;
         const heartbeatMs = long ? Math.min(waitMs, HEARTBEAT_MAX_MS) : 0;
-        const answers = await this.client.openChangeStream(waited, long ? jittered(lastsMs, waitMs) : waitMs, signal, pageLimit, heartbeatMs);
+        const lasting = long ? streamLength(lastsMs, waitMs, this.ranItsTime, this.random()) : waitMs;
+        this.ranItsTime = false;
+        const answers = await this.client.openChangeStream(waited, lasting, signal, pageLimit, heartbeatMs);
         if (answers === null) return null;
         this.current = { answers, positions: new Map(waited.map(({ table, since }) => [table, since])), openedAt, endsAfterAnswer: false };
       }
@@ -71,12 +79,14 @@ export class ChangeStream {
         // Ended by its last answer: open another at once, from where the checkpoints stand. Otherwise it ran its
         // time (`openedAt` tells the caller whether the server held it).
         if (stream.endsAfterAnswer) continue;
+        this.ranItsTime = true;
         return { kind: 'ended', openedAt: stream.openedAt, incarnation: null };
       }
       if (answer.changed.length === 0) {
         // The last line of a stream that ran its time: read its end, so that the connection is kept for the next.
         await stream.answers.next().catch(() => null);
         this.close();
+        this.ranItsTime = true;
         return { kind: 'ended', openedAt: stream.openedAt, incarnation: answer.incarnation };
       }
       const caughtUp = new Set<string>();
@@ -98,11 +108,16 @@ export class ChangeStream {
 }
 
 /**
- * A long stream's length, up to a quarter shorter at random: PDVs that opened their streams together (after a
- * VPS restart, a network flap) would otherwise open them all again together, stream after stream, forever.
+ * A long stream's length. PDVs whose streams open together (the daemons started together, a VPS restart or a
+ * network flap broke every stream, a change with more pages ended them all) would otherwise open them all again
+ * together, stream after stream, each time loading the replicas with the whole fleet's requests at once. Such a
+ * stream lasts anywhere between one wait and `lastsMs`, which spreads the fleet's next openings over that span at
+ * once; a stream that follows one that ran its time lasts up to a quarter less than `lastsMs`, which keeps them
+ * spread.
  */
-function jittered(lastsMs: number, waitMs: number): number {
-  return Math.max(waitMs, Math.round(lastsMs * (1 - STREAM_JITTER * Math.random())));
+function streamLength(lastsMs: number, waitMs: number, afterOneThatRanItsTime: boolean, random: number): number {
+  const shortest = afterOneThatRanItsTime ? Math.max(waitMs, lastsMs * (1 - STREAM_JITTER)) : waitMs;
+  return Math.round(shortest + (lastsMs - shortest) * random);
 }
 
 const STREAM_JITTER = 0.25;
