@@ -147,7 +147,9 @@ describeBackends('two central-api replicas behind a round-robin balancer', (back
     const fleet = fleetOf(12);
     await pair.addPdvs([...fleet, WORKER_PDV]);
     const balancer = await startBalancer(pair, 'per-connection');
-    const worker = await startWorker(backend, balancer.url);
+    // A replica that stops may cut the worker's wait (its connection closed at the drain's end): the daemon then
+    // pauses for its poll interval (POLL_INTERVAL_MS, 5 s by default) before its next cycle, as here.
+    const worker = await startWorker(backend, balancer.url, 5_000);
     cleanups.push(() => worker.stop());
     const run = { pair, pdvs: await startFleet(fleet, balancer), live: [...pair.replicas], tablesPerPdv: FLEET_TABLES.length, otherWaiters: 1 };
     await untilReplicaEquals(pair.db, worker.db);
@@ -196,8 +198,12 @@ interface RunningWorker {
   stop(): Promise<void>;
 }
 
-/** A pull-service worker (loja 1) on a PDV database of its own, running its daemon loop against `url`. */
-async function startWorker(backend: Backend, url: string): Promise<RunningWorker> {
+/**
+ * A pull-service worker (loja 1) on a PDV database of its own, running its daemon loop against `url`. After a
+ * cycle that is not busy it pauses `pauseMs`: by default far longer than the test, so that only the long poll
+ * can bring a change.
+ */
+async function startWorker(backend: Backend, url: string, pauseMs = 60_000): Promise<RunningWorker> {
   const local: TestDatabase = await createPdvDatabase(backend);
   // Only the rounds that found every table idle are kept: parsing every trace line would slow the test down.
   let idleRounds = 0;
@@ -227,11 +233,11 @@ async function startWorker(backend: Backend, url: string): Promise<RunningWorker
   }
   const running = worker;
   const abort = new AbortController();
-  // The daemon's loop, with a poll interval far longer than the test: only the long poll can bring a change.
+  // The daemon's loop, with a poll interval of `pauseMs`.
   const loop = (async () => {
     while (!abort.signal.aborted) {
       const outcome = await running.runCycle(abort.signal);
-      if (!outcome?.busy) await sleep(60_000, undefined, { signal: abort.signal }).catch(() => {});
+      if (!outcome?.busy) await sleep(pauseMs, undefined, { signal: abort.signal }).catch(() => {});
     }
   })();
   let stopping: Promise<void> | undefined;

@@ -6,10 +6,12 @@ export type StreamOutcome =
   /** A change for this PDV, as one GET /v1/changes/wait would answer it. */
   | { kind: 'answer'; answer: ChangesWaitAnswer }
   /**
-   * The stream ran its time with nothing more for this PDV: `openedAt` tells whether the server held it, and
-   * `incarnation` is the central database's now (from the stream's last, quiet line; null without one).
+   * The stream ran its time with nothing more for this PDV; `incarnation` is the central database's now (from
+   * the stream's last, quiet line; null without one). `held`: it lasted most of a wait, or it is the first in a
+   * row to end early (a replica stopping ends its streams at once, and the next one is opened at once); false
+   * when streams keep ending early, which is a server that does not hold them.
    */
-  | { kind: 'ended'; openedAt: number; incarnation: string | null };
+  | { kind: 'ended'; openedAt: number; incarnation: string | null; held: boolean };
 
 /** The heartbeat intervals the contract allows (central-api answers 400 outside them), kept below proxies' usual 60 s idle timeout. */
 const HEARTBEAT_MIN_MS = 1_000;
@@ -36,6 +38,8 @@ export class ChangeStream {
   private current: OpenStream | null = null;
   /** The last stream ran its time: the next one is not opened together with the rest of the fleet (streamLength). */
   private ranItsTime = false;
+  /** The last stream that ended with nothing ended early (see StreamOutcome's `held`). */
+  private endedEarly = false;
 
   constructor(
     private readonly client: CentralPullClient,
@@ -80,14 +84,14 @@ export class ChangeStream {
         // time (`openedAt` tells the caller whether the server held it).
         if (stream.endsAfterAnswer) continue;
         this.ranItsTime = true;
-        return { kind: 'ended', openedAt: stream.openedAt, incarnation: null };
+        return { kind: 'ended', openedAt: stream.openedAt, incarnation: null, held: this.held(stream, waitMs) };
       }
       if (answer.changed.length === 0) {
         // The last line of a stream that ran its time: read its end, so that the connection is kept for the next.
         await stream.answers.next().catch(() => null);
         this.close();
         this.ranItsTime = true;
-        return { kind: 'ended', openedAt: stream.openedAt, incarnation: answer.incarnation };
+        return { kind: 'ended', openedAt: stream.openedAt, incarnation: answer.incarnation, held: this.held(stream, waitMs) };
       }
       const caughtUp = new Set<string>();
       for (const { page } of answer.pages ?? []) {
@@ -98,6 +102,14 @@ export class ChangeStream {
       stream.endsAfterAnswer = answer.changed.some((table) => !caughtUp.has(table));
       return { kind: 'answer', answer };
     }
+  }
+
+  /** Whether the server held a stream that ended with nothing (StreamOutcome's `held`), judged against a wait's length. */
+  private held(stream: OpenStream, waitMs: number): boolean {
+    const early = Date.now() - stream.openedAt < waitMs * 0.8;
+    const held = !early || !this.endedEarly;
+    this.endedEarly = early;
+    return held;
   }
 
   /** Ends the open stream, if any. Safe to call twice. */

@@ -44,7 +44,7 @@ export async function waitForChanges(
       const outcome = await stream.next(tables, waitMs, signal, pageLimit, streamMs);
       if (outcome?.kind === 'answer') return judge(outcome.answer, tables, Date.now(), waitMs);
       // A stream that ran its time is a quiet wait, whose incarnation still tells a PDV loaded from another database.
-      if (outcome?.kind === 'ended') return judge({ changed: [], incarnation: outcome.incarnation }, tables, outcome.openedAt, waitMs);
+      if (outcome?.kind === 'ended') return judge({ changed: [], incarnation: outcome.incarnation }, tables, outcome.openedAt, waitMs, outcome.held);
       support.stream = false;
     } catch (error) {
       if (signal.aborted) return { kind: 'early' };
@@ -69,11 +69,12 @@ export async function waitForChanges(
 }
 
 /** What a wait's answer means for the round that follows. */
-function judge(answer: ChangesWaitAnswer, tables: readonly { table: string; checkpoint: Checkpoint }[], started: number, waitMs: number): LongPollResult {
+function judge(answer: ChangesWaitAnswer, tables: readonly { table: string; checkpoint: Checkpoint }[], started: number, waitMs: number, held?: boolean): LongPollResult {
   // Loaded from another incarnation of the central database: the round's reads answer the reset.
   const reloaded = tables.find(({ checkpoint }) => answer.incarnation !== null && checkpoint.incarnation !== null && checkpoint.incarnation !== answer.incarnation);
   if (reloaded) return { kind: 'changes', table: reloaded.table, tables: null };
   if (answer.changed.length > 0) return { kind: 'changes', table: answer.changed[0]!, tables: answer.changed, pages: carriedPages(answer.pages) };
+  if (held !== undefined) return held ? { kind: 'quiet' } : { kind: 'early' };
   return quietOrEarly(started, waitMs);
 }
 
