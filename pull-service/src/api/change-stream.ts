@@ -11,7 +11,7 @@ export type StreamOutcome =
    * row to end early (a replica stopping ends its streams at once, and the next one is opened at once); false
    * when streams keep ending early, which is a server that does not hold them.
    */
-  | { kind: 'ended'; openedAt: number; incarnation: string | null; held: boolean };
+  | { kind: 'ended'; incarnation: string | null; held: boolean };
 
 /** The heartbeat intervals the contract allows (central-api answers 400 outside them), kept below proxies' usual 60 s idle timeout. */
 const HEARTBEAT_MIN_MS = 1_000;
@@ -81,17 +81,17 @@ export class ChangeStream {
       if (answer === null) {
         this.close();
         // Ended by its last answer: open another at once, from where the checkpoints stand. Otherwise it ran its
-        // time (`openedAt` tells the caller whether the server held it).
+        // time (`held` tells the caller whether the server held it).
         if (stream.endsAfterAnswer) continue;
         this.ranItsTime = true;
-        return { kind: 'ended', openedAt: stream.openedAt, incarnation: null, held: this.held(stream, waitMs) };
+        return { kind: 'ended', incarnation: null, held: this.held(stream, waitMs) };
       }
       if (answer.changed.length === 0) {
         // The last line of a stream that ran its time: read its end, so that the connection is kept for the next.
         await stream.answers.next().catch(() => null);
         this.close();
         this.ranItsTime = true;
-        return { kind: 'ended', openedAt: stream.openedAt, incarnation: answer.incarnation, held: this.held(stream, waitMs) };
+        return { kind: 'ended', incarnation: answer.incarnation, held: this.held(stream, waitMs) };
       }
       const caughtUp = new Set<string>();
       for (const { page } of answer.pages ?? []) {

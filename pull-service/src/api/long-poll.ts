@@ -42,9 +42,9 @@ export async function waitForChanges(
   if (stream !== null && support.stream !== false) {
     try {
       const outcome = await stream.next(tables, waitMs, signal, pageLimit, streamMs);
-      if (outcome?.kind === 'answer') return judge(outcome.answer, tables, Date.now(), waitMs);
+      if (outcome?.kind === 'answer') return judge(outcome.answer, tables, { kind: 'early' });
       // A stream that ran its time is a quiet wait, whose incarnation still tells a PDV loaded from another database.
-      if (outcome?.kind === 'ended') return judge({ changed: [], incarnation: outcome.incarnation }, tables, outcome.openedAt, waitMs, outcome.held);
+      if (outcome?.kind === 'ended') return judge({ changed: [], incarnation: outcome.incarnation }, tables, outcome.held ? { kind: 'quiet' } : { kind: 'early' });
       support.stream = false;
     } catch (error) {
       if (signal.aborted) return { kind: 'early' };
@@ -57,7 +57,7 @@ export async function waitForChanges(
     try {
       const waited = tables.map(({ table, checkpoint }) => ({ table, since: checkpoint.version, syncToken: checkpoint.syncToken }));
       const answer = await client.waitForAny(waited, waitMs, signal, pageLimit);
-      if (answer !== null) return judge(answer, tables, started, waitMs);
+      if (answer !== null) return judge(answer, tables, quietOrEarly(started, waitMs));
       support.oneRequest = false;
     } catch (error) {
       if (signal.aborted) return { kind: 'early' };
@@ -68,14 +68,13 @@ export async function waitForChanges(
   return waitPerTable(client, tables, waitMs, signal);
 }
 
-/** What a wait's answer means for the round that follows. */
-function judge(answer: ChangesWaitAnswer, tables: readonly { table: string; checkpoint: Checkpoint }[], started: number, waitMs: number, held?: boolean): LongPollResult {
+/** What a wait's answer means for the round that follows; `nothing`, what an answer without changes means. */
+function judge(answer: ChangesWaitAnswer, tables: readonly { table: string; checkpoint: Checkpoint }[], nothing: LongPollResult): LongPollResult {
   // Loaded from another incarnation of the central database: the round's reads answer the reset.
   const reloaded = tables.find(({ checkpoint }) => answer.incarnation !== null && checkpoint.incarnation !== null && checkpoint.incarnation !== answer.incarnation);
   if (reloaded) return { kind: 'changes', table: reloaded.table, tables: null };
   if (answer.changed.length > 0) return { kind: 'changes', table: answer.changed[0]!, tables: answer.changed, pages: carriedPages(answer.pages) };
-  if (held !== undefined) return held ? { kind: 'quiet' } : { kind: 'early' };
-  return quietOrEarly(started, waitMs);
+  return nothing;
 }
 
 /** The pages a wait answer carried, as the answers of GET /v1/changes they stand for. */

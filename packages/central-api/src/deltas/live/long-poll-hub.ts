@@ -92,35 +92,14 @@ export class LongPollHub {
   }
 
   /** Resolves when one of the watched tables has a change at or above its level, after `timeoutMs`, on abort, or when the server stops. */
-  waitForAny(watches: readonly Watch[], timeoutMs: number, signal?: AbortSignal): Promise<WaitOutcome> {
-    const own = watches.map((watch) => ({ ...watch }));
-    if (signal?.aborted) return Promise.resolve({ kind: 'aborted', watches: own, changed: [] });
-    if (this.isStopping()) return Promise.resolve({ kind: 'stopping', watches: own, changed: [] });
-    return new Promise<WaitOutcome>((resolve) => {
-      const onAbort = (): void => waiter.settle('aborted');
-      const timeout = setTimeout(() => waiter.settle('timeout'), Math.max(0, timeoutMs));
-      const waiter: Waiter = {
-        watches: own,
-        incarnation: this.clock.epoch?.incarnation ?? null,
-        queued: false,
-        armed: true,
-        settle: (kind, changed = []) => {
-          if (!this.waiters.delete(waiter)) return;
-          this.unindex(waiter);
-          clearTimeout(timeout);
-          signal?.removeEventListener('abort', onAbort);
-          this.catchUp(waiter);
-          resolve({ kind, watches: own, changed });
-        },
-      };
-      this.waiters.add(waiter);
-      this.index(waiter);
-      signal?.addEventListener('abort', onAbort, { once: true });
-      // The epoch may have moved while the caller was reading: judge the waiter by it at once, not at the next.
-      const epoch = this.clock.epoch;
-      if (epoch !== null) this.judge(waiter, epoch, { otherIncarnation: false, unknownChanges: false, batched: false });
-      this.clock.nudge();
-    });
+  async waitForAny(watches: readonly Watch[], timeoutMs: number, signal?: AbortSignal): Promise<WaitOutcome> {
+    // A subscription that waits once.
+    const subscription = this.subscribe(watches, timeoutMs, signal);
+    try {
+      return await subscription.next();
+    } finally {
+      subscription.close();
+    }
   }
 
   /**
