@@ -121,6 +121,25 @@ describeBackends('shared pages and wake-ups by table', (backend) => {
     expect(rig.sharedPages().reads - before.reads).toBe(0);
   });
 
+  it("serves a window's later page, read again after the table changed, up to the window's own end only", async () => {
+    const since = pageOf(await rig.get(`/v1/changes?table=produto&since=${await rig.checkpoint('produto')}`)).toVersion;
+    await insertProdutosTogether(rig, [31, 32, 33]);
+    let first: ChangesPage | undefined;
+    await until(async () => (first = pageOf(await rig.get(`/v1/changes?table=produto&since=${since}&limit=2`))).hasMore, 'the window of three changes');
+    const later = `/v1/changes?table=produto&since=${since}&limit=2&cursor=${encodeURIComponent(first!.nextCursor!)}`;
+    const second = pageOf(await rig.get(later));
+    expect(second).toMatchObject({ toVersion: first!.toVersion, hasMore: false });
+    expect(second.changes.map((c) => c.key.produto_id)).toEqual([33]);
+    // produto changes again: a new epoch. The window's second page, asked for again (a retry, another PDV), still
+    // ends where its window does; moved up to the new epoch, it would pass over product 34.
+    await insertProdutos(rig, [34]);
+    await until(async () => pageOf(await rig.get(`/v1/changes?table=produto&since=${first!.toVersion}`)).changes.length > 0, 'the change served');
+    const again = pageOf(await rig.get(later));
+    expect(again).toMatchObject({ toVersion: first!.toVersion, hasMore: false });
+    expect(again.changes.map((c) => c.key.produto_id)).toEqual([33]);
+    expect(pageOf(await rig.get(`/v1/changes?table=produto&since=${again.toVersion}`)).changes.map((c) => c.key.produto_id)).toEqual([34]);
+  });
+
   it('answers a window the clock knows to be quiet without reading it', async () => {
     const since = await rig.checkpoint('categoria');
     const first = pageOf(await rig.get(`/v1/changes?table=categoria&since=${since}`));

@@ -96,7 +96,8 @@ export class SharedPages {
         if (from === since || !(error instanceof ResetRequiredError)) throw error;
         kept = await this.shared(this.keyOf(request, since, epoch, limit, perLoja), epoch.upper, readFrom(since));
       }
-      whole = extendedTo(kept, epoch.upper);
+      // Only a first page is keyed by the table's latest change; a later page's window ends where its cursor says.
+      whole = cursor === null ? extendedTo(kept, epoch.upper) : kept.page;
       // The same loja and limit get the same cut arrays, so that answers share them (and their JSON, page-json.ts).
       return cut(whole, lojaKey === null ? null : { name: lojaKey, lojaId }, request.limit, (kept.cuts ??= new Map()));
     }
@@ -179,7 +180,8 @@ interface Picked {
  * A whole first page read up to an earlier epoch's upper version, answered in a later epoch: its key holds the
  * table's latest change, so nothing of the table lies between the two upper versions, and the page moves the
  * client's checkpoint up to the newer one. A page cut short (its cursor carries its own upper version), or one
- * that did not end at its epoch's upper version, is answered as read.
+ * that did not end at its epoch's upper version, is answered as read. Never a later page of a window: its key
+ * is its cursor, which says nothing of the table's changes since, so moving its end up would pass over them.
  */
 function extendedTo({ page, readUpper }: KeptPage, upper: bigint): ChangesRead {
   const whole = !page.hasMore && page.next === null && page.toVersion === readUpper.toString();
