@@ -1,11 +1,14 @@
 /**
- * pnpm chaos [--quick] [--json] [--only name,name] [--markdown file]
+ * pnpm chaos [--quick] [--json] [--only name,name] [--markdown file] [--logs dir]
  *
  * Runs the reliability and security scenarios against the real daemons and central-api on the PostgreSQL
  * server of TEST_PG_URL (crash-loops also on embedded PGlite), prints one table of figures per scenario, and exits 1 when any scenario fails.
- * --quick is the CI run (under 3 minutes); the default is the full run (up to 20 minutes).
+ * --quick is the CI run (under 3 minutes); the default is the full run (up to 20 minutes). --logs writes every
+ * child process's output to the directory, one file per process, to read after a failed run. For a closer look:
+ * CHAOS_LOG_LEVEL sets the daemons' LOG_LEVEL (debug, trace), and CHAOS_KEEP_DB=1 keeps the scratch databases.
  */
-import { writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { ChaosContext, type Outcome, type ScenarioResult } from './support/context.js';
 import { renderMarkdown, renderTable } from './support/report.js';
 import { crashLoops, crashLoopsPglite } from './scenarios/crash-loops.js';
@@ -21,6 +24,7 @@ const json = args.includes('--json');
 const valueOf = (flag: string) => (args.includes(flag) ? args[args.indexOf(flag) + 1] : undefined);
 const only = valueOf('--only')?.split(',');
 const markdownFile = valueOf('--markdown');
+const logDir = valueOf('--logs');
 
 // Security runs last: it searches the output of every child that the other scenarios started.
 const SCENARIOS: { name: string; run: (ctx: ChaosContext) => Promise<Outcome> }[] = [
@@ -65,7 +69,15 @@ async function main(): Promise<number> {
     process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
   }
   if (markdownFile) await writeFile(markdownFile, `${results.map(renderMarkdown).join('\n\n')}\n`);
+  if (logDir) await writeLogs(ctx, logDir);
   return passed ? 0 : 1;
+}
+
+async function writeLogs(ctx: ChaosContext, dir: string): Promise<void> {
+  await mkdir(dir, { recursive: true });
+  await Promise.all(
+    ctx.children.map(({ name, daemon }, index) => writeFile(join(dir, `${String(index + 1).padStart(3, '0')}-${name}.log`), `${daemon.stdout()}${daemon.stderr()}`)),
+  );
 }
 
 main().then(

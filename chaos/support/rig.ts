@@ -152,6 +152,7 @@ export async function createRig(ctx: ChaosContext, options: RigOptions): Promise
     HEALTH_HOST: '127.0.0.1',
     HEALTH_PORT: '0',
     START_JITTER_MS: '0',
+    ...(process.env.CHAOS_LOG_LEVEL ? { LOG_LEVEL: process.env.CHAOS_LOG_LEVEL } : {}),
     POLL_INTERVAL_MS: '200',
     DB_CONNECT_TIMEOUT_MS: '2000',
     DB_REQUEST_TIMEOUT_MS: '10000',
@@ -183,6 +184,7 @@ export async function createRig(ctx: ChaosContext, options: RigOptions): Promise
       await Promise.all(slots.map((slot) => slot.stop()));
       await proxy?.stop();
       await api.stop();
+      if (process.env.CHAOS_KEEP_DB) return void process.stderr.write(`kept databases ${central.name} and ${pdv.name}\n`);
       await pdv.drop();
       await central.drop();
       await release();

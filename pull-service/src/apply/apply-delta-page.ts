@@ -48,13 +48,14 @@ export async function applyDeltaPage(job: TableJob, checkpoint: Checkpoint, step
     : { version: page.toVersion, cursor: null, toVersion: page.toVersion, ...meta };
   const lag = lagOf(page.toVersion, target.version);
   if (checked.items.length === 0) {
+    job.logger.trace({ since: checkpoint.version, cursor: checkpoint.deltaCursor, toVersion: page.toVersion, hasMore: page.hasMore }, 'delta page without rows');
     await moveWithoutRows(job, checkpoint, target);
     return page.hasMore ? { kind: 'progress', more: true, applied: 0, rejected: [], lag } : { kind: 'idle', lag };
   }
 
   const commit = await commitPage(job, checkpoint, target, { page: checked, pending: checkpoint.pendingDeletes }, step);
   if (commit.kind !== 'committed') return commit;
-  job.logger.debug({ rows: commit.applied, rejected: commit.rejected.length, toVersion: page.toVersion, hasMore: page.hasMore }, 'delta page applied');
+  job.logger.debug({ rows: commit.applied, rejected: commit.rejected.length, since: checkpoint.version, cursor: checkpoint.deltaCursor, toVersion: page.toVersion, hasMore: page.hasMore }, 'delta page applied');
   return { kind: 'progress', more: page.hasMore, applied: commit.applied, rejected: commit.rejected, lag };
 }
 
