@@ -4,6 +4,7 @@ import { describeBackends } from '../../packages/core/test/support/backends.js';
 import { CentralPullClient } from '../src/api/central-pull-client.js';
 import { ChangeStream } from '../src/api/change-stream.js';
 import { waitForChanges } from '../src/api/long-poll.js';
+import { startFaultProxy } from '../../packages/core/test/support/fault-proxy.js';
 import type { Checkpoint } from '../src/db/checkpoint-store.js';
 import { deltaCheckpoint } from './support/pull-fixtures.js';
 import { insertCatalog, insertProduto } from './support/catalog-data.js';
@@ -106,7 +107,7 @@ describeBackends('change stream across waits', (backend) => {
     const checkpoint = await snapshotCheckpoint();
     // Streams of 4 s where a wait lasts 1 s: heartbeats every second keep the stream open between changes. Each
     // stream here lasts the longest its span allows.
-    const stream = new ChangeStream(client, () => 0.999);
+    const stream = new ChangeStream(client, { random: () => 0.999 });
     const tables = () => [{ table: 'produto', checkpoint }];
     try {
       const started = Date.now();
@@ -135,7 +136,7 @@ describeBackends('change stream across waits', (backend) => {
     const checkpoint = await snapshotCheckpoint();
     const tables = () => [{ table: 'produto', checkpoint }];
     // The shortest each span allows: a first stream of 4 s may end after one wait (1 s) ...
-    const stream = new ChangeStream(client, () => 0);
+    const stream = new ChangeStream(client, { random: () => 0 });
     try {
       let started = Date.now();
       expect(await stream.next(tables(), 1_000, stop.signal, 100, 4_000)).toMatchObject({ kind: 'ended' });
@@ -149,6 +150,43 @@ describeBackends('change stream across waits', (backend) => {
       expect(opened).toBe(2);
     } finally {
       stream.close();
+    }
+  });
+
+  it('takes a stream whose head a buffering proxy holds back for held back, and waits with one request meanwhile', async () => {
+    const checkpoint = await snapshotCheckpoint();
+    const tables = () => [{ table: 'produto', checkpoint }];
+    // The fault proxy passes each answer on only once it has all of it, as a proxy that buffers answers does.
+    const proxy = await startFaultProxy(central.url);
+    const throughProxy = new CentralPullClient(http, { baseUrl: proxy.url, token: PDV.token, responseTimeoutMs: 10_000, heartbeatGraceMs: 500 });
+    const told: number[] = [];
+    // Each stream lasts the longest its span allows: one that ended before its head was due would pass whole.
+    const stream = new ChangeStream(throughProxy, { random: () => 0.999, onHeldBack: (pauseMs) => told.push(pauseMs) });
+    try {
+      // A long stream (heartbeats every second): its head would come within a second, and does not.
+      const started = Date.now();
+      const outcome = await stream.next(tables(), 1_000, stop.signal, 100, 8_000);
+      const waited = Date.now() - started;
+      expect(outcome).toMatchObject({ kind: 'held-back' });
+      expect(waited).toBeGreaterThanOrEqual(1_400);
+      expect(waited).toBeLessThan(5_000);
+      expect(told).toEqual([10 * 60_000]);
+      expect(opened).toBe(1);
+
+      // Meanwhile no stream is opened: the wait goes as one request (GET /v1/changes/wait), which the proxy
+      // passes on whole, and the change comes with it.
+      const support = { stream: true, oneRequest: true };
+      const pending = waitForChanges(throughProxy, tables(), 5_000, stop.signal, { support, stream, streamMs: 8_000, pageLimit: 100 });
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      await insertProduto(central, 70);
+      const waitedFor = await pending;
+      expect(waitedFor).toMatchObject({ kind: 'changes', table: 'produto', tables: ['produto'] });
+      expect(opened).toBe(1);
+      expect(support.stream).toBe(true);
+      expect(proxy.requests.map((request) => new URL(request.url, 'http://x').pathname)).toEqual(['/v1/changes/stream', '/v1/changes/wait']);
+    } finally {
+      stream.close();
+      await proxy.stop();
     }
   });
 });

@@ -2,7 +2,7 @@ import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ContractError, createHttpClient, TransientError } from '../src/index.js';
+import { AnswerHeadTimeoutError, ContractError, createHttpClient, TransientError } from '../src/index.js';
 
 /**
  * A streamed answer read line by line over a real loopback connection: each line is handed over while the
@@ -17,6 +17,11 @@ describe('http client: streamed answers', () => {
   beforeAll(async () => {
     server = createServer((req, res) => {
       const path = new URL(req.url ?? '/', 'http://x').pathname;
+      if (path === '/held-back') {
+        // A proxy that buffers streamed answers: nothing, not even the head, until the answer ends.
+        open.set(path, res);
+        return;
+      }
       if (path === '/refused') {
         res.writeHead(503, { 'content-type': 'application/problem+json', 'retry-after': '2' }).end('{"status":503}');
         return;
@@ -125,6 +130,27 @@ describe('http client: streamed answers', () => {
     const started = Date.now();
     await expect(response.lines!.next()).rejects.toThrow(/silent for 300 ms/);
     expect(Date.now() - started).toBeGreaterThanOrEqual(250);
+    http.close();
+  });
+
+  it('fails a streamed call whose head does not come within its head timeout, and keeps one whose head came', async () => {
+    const http = client();
+    const started = Date.now();
+    const heldBack = http.stream(`${baseUrl}/held-back`, {}, undefined, 5_000, 200);
+    const res = await answerOf('/held-back');
+    await expect(heldBack).rejects.toBeInstanceOf(AnswerHeadTimeoutError);
+    const waited = Date.now() - started;
+    expect(waited).toBeGreaterThanOrEqual(190);
+    expect(waited).toBeLessThan(4_000);
+    res.destroy();
+
+    // The head came at once: the head timeout no longer applies, and a line long after it is read.
+    const response = await http.stream(`${baseUrl}/plain`, {}, undefined, 5_000, 200);
+    const plain = await answerOf('/plain');
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    plain.end('{"n":1}\n');
+    expect(await response.lines!.next()).toBe('{"n":1}');
+    expect(await response.lines!.next()).toBeNull();
     http.close();
   });
 });

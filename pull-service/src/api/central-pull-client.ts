@@ -76,6 +76,8 @@ export interface CentralEndpoint {
   token: string;
   /** Bound on an answer, added to the long-poll wait. */
   responseTimeoutMs: number;
+  /** On top of heartbeat intervals, how late a change stream's head and lines may be (default HEARTBEAT_GRACE_MS). */
+  heartbeatGraceMs?: number;
 }
 
 export interface ChangesRequest {
@@ -182,18 +184,23 @@ export class CentralPullClient {
    *
    * With `heartbeatMs`, the server is asked for a heartbeat line after each such silence. When it says it
    * honours them (the Stream-Heartbeat header; a central-api before them does not), a stream silent for twice
-   * that and HEARTBEAT_GRACE_MS more is taken for a dead connection. Heartbeat lines are read and passed over.
+   * that and the grace (HEARTBEAT_GRACE_MS) more is taken for a dead connection. Heartbeat lines are read and
+   * passed over. Such a server sends the head with the first heartbeat at the latest, so a head that has not
+   * come a heartbeat and the grace after the call is one held back on the way: CentralUnavailableError whose
+   * cause is AnswerHeadTimeoutError.
    */
   async openChangeStream(tables: readonly WaitedTable[], waitMs: number, signal?: AbortSignal, pageLimit: number | null = null, heartbeatMs = 0): Promise<ChangeAnswers | null> {
     const { query, headers } = waitRequest(tables, waitMs, pageLimit);
+    const graceMs = this.endpoint.heartbeatGraceMs ?? HEARTBEAT_GRACE_MS;
     if (heartbeatMs > 0) query.heartbeat = String(heartbeatMs);
-    const response = await this.get('/v1/changes/stream', query, signal, waitMs, headers, { stream: true });
+    const headTimeoutMs = heartbeatMs > 0 ? heartbeatMs + graceMs : undefined;
+    const response = await this.get('/v1/changes/stream', query, signal, waitMs, headers, { stream: true, headTimeoutMs });
     if (response.status === 404) return null;
     this.expectOk(response, null);
     const lines = response.lines;
     if (lines === undefined) throw new ContractError('the change stream answered 200 without a streamed body', { context: { status: 200 } });
     const honoured = Number(response.headers[STREAM_HEARTBEAT_HEADER]);
-    if (Number.isInteger(honoured) && honoured > 0) lines.boundSilence(honoured * 2 + HEARTBEAT_GRACE_MS);
+    if (Number.isInteger(honoured) && honoured > 0) lines.boundSilence(honoured * 2 + graceMs);
     // Asked for and not honoured (a central-api before heartbeats): it still ends the stream within its longest
     // wait, so a silence longer than that and an answer's time is a dead connection, not a long stream.
     else if (heartbeatMs > 0) lines.boundSilence(LONGEST_SERVER_WAIT_MS + this.endpoint.responseTimeoutMs);
@@ -267,14 +274,14 @@ export class CentralPullClient {
     signal: AbortSignal | undefined,
     waitMs: number,
     extraHeaders: Record<string, string> = {},
-    { stream = false }: { stream?: boolean } = {},
+    { stream = false, headTimeoutMs }: { stream?: boolean; headTimeoutMs?: number } = {},
   ): Promise<HttpResponse> {
     const url = new URL(`${this.endpoint.baseUrl.replace(/\/$/, '')}${path}`);
     for (const [name, value] of Object.entries(query)) url.searchParams.set(name, value);
     const headers = { ...extraHeaders, authorization: `Bearer ${this.endpoint.token}`, accept: 'application/json', [SYNC_CONTRACT_HEADER]: String(SYNC_CONTRACT_VERSION) };
     try {
       const timeoutMs = waitMs + this.endpoint.responseTimeoutMs;
-      const response = await (stream ? this.http.stream(url.toString(), headers, signal, timeoutMs) : this.http.get(url.toString(), headers, signal, timeoutMs));
+      const response = await (stream ? this.http.stream(url.toString(), headers, signal, timeoutMs, headTimeoutMs) : this.http.get(url.toString(), headers, signal, timeoutMs));
       this.onAnswer(response.status);
       return response;
     } catch (error) {

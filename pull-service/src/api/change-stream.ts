@@ -1,4 +1,4 @@
-import type { ChangesWaitAnswer } from '@goldpdv/core';
+import { AnswerHeadTimeoutError, CentralUnavailableError, type ChangesWaitAnswer } from '@goldpdv/core';
 import type { Checkpoint } from '../db/checkpoint-store.js';
 import type { CentralPullClient, ChangeAnswers } from './central-pull-client.js';
 
@@ -11,7 +11,24 @@ export type StreamOutcome =
    * row to end early (a replica stopping ends its streams at once, and the next one is opened at once); false
    * when streams keep ending early, which is a server that does not hold them.
    */
-  | { kind: 'ended'; incarnation: string | null; held: boolean };
+  | { kind: 'ended'; incarnation: string | null; held: boolean }
+  /**
+   * Streams do not get through to this PDV now: the last one's head did not come within a heartbeat (a proxy on
+   * the way holds streamed answers back until they end, or the connection died), so none is opened until
+   * `retryAt` (epoch ms). The caller waits with one request instead, whose answer no such proxy holds back.
+   */
+  | { kind: 'held-back'; retryAt: number };
+
+export interface ChangeStreamOptions {
+  /** Where a stream's length falls within its span (streamLength): [0, 1). */
+  random?: () => number;
+  /** Told when a stream was held back (and for how long streams are not tried), once per time. */
+  onHeldBack?: (pauseMs: number, error: CentralUnavailableError) => void;
+}
+
+/** How long streams are not tried after one was held back; it doubles with each one held back in a row, up to the cap. */
+const HELD_BACK_PAUSE_MS = 10 * 60_000;
+const HELD_BACK_PAUSE_CAP_MS = 4 * 60 * 60_000;
 
 /** The heartbeat intervals the contract allows (central-api answers 400 outside them), kept below proxies' usual 60 s idle timeout. */
 const HEARTBEAT_MIN_MS = 1_000;
@@ -41,11 +58,19 @@ export class ChangeStream {
   /** The last stream that ended with nothing ended early (see StreamOutcome's `held`). */
   private endedEarly = false;
 
+  /** Streams held back in a row (see StreamOutcome's `held-back`); a stream whose head came clears it. */
+  private heldBackInARow = 0;
+  private heldBackUntil = 0;
+  private readonly random: () => number;
+  private readonly onHeldBack: NonNullable<ChangeStreamOptions['onHeldBack']>;
+
   constructor(
     private readonly client: CentralPullClient,
-    /** Where a stream's length falls within its span (streamLength): [0, 1). */
-    private readonly random: () => number = Math.random,
-  ) {}
+    { random = Math.random, onHeldBack = () => {} }: ChangeStreamOptions = {},
+  ) {
+    this.random = random;
+    this.onHeldBack = onHeldBack;
+  }
 
   /**
    * The next answer for these tables from these checkpoints. Null when the server has no stream endpoint (404).
@@ -56,6 +81,7 @@ export class ChangeStream {
    * connection; not longer, it lasts one wait, without them.
    */
   async next(tables: readonly { table: string; checkpoint: Checkpoint }[], waitMs: number, signal: AbortSignal, pageLimit: number | null, lastsMs = 0): Promise<StreamOutcome | null> {
+    if (Date.now() < this.heldBackUntil) return { kind: 'held-back', retryAt: this.heldBackUntil };
     for (;;) {
       if (this.current !== null && !standsAt(this.current, tables)) this.close();
       if (this.current === null) {
@@ -66,7 +92,14 @@ export class ChangeStream {
         const heartbeatMs = long ? Math.min(waitMs, HEARTBEAT_MAX_MS) : 0;
         const lasting = long ? streamLength(lastsMs, waitMs, this.ranItsTime, this.random()) : waitMs;
         this.ranItsTime = false;
-        const answers = await this.client.openChangeStream(waited, lasting, signal, pageLimit, heartbeatMs);
+        let answers: ChangeAnswers | null;
+        try {
+          answers = await this.client.openChangeStream(waited, lasting, signal, pageLimit, heartbeatMs);
+        } catch (error) {
+          if (!(error instanceof CentralUnavailableError && error.cause instanceof AnswerHeadTimeoutError)) throw error;
+          return this.heldBack(error);
+        }
+        if (heartbeatMs > 0) this.heldBackInARow = 0;
         if (answers === null) return null;
         this.current = { answers, positions: new Map(waited.map(({ table, since }) => [table, since])), openedAt, endsAfterAnswer: false };
       }
@@ -102,6 +135,19 @@ export class ChangeStream {
       stream.endsAfterAnswer = answer.changed.some((table) => !caughtUp.has(table));
       return { kind: 'answer', answer };
     }
+  }
+
+  /**
+   * A stream whose head did not come in time. Through a proxy that buffers answers, a stream's changes would come
+   * only when it ends, minutes late; a dead connection would be found out by the next stream anyway. Either way,
+   * waits go as one request each for a while, and streams are tried again after it, a longer while each time.
+   */
+  private heldBack(error: CentralUnavailableError): StreamOutcome {
+    const pauseMs = Math.min(HELD_BACK_PAUSE_MS * 2 ** this.heldBackInARow, HELD_BACK_PAUSE_CAP_MS);
+    this.heldBackInARow += 1;
+    this.heldBackUntil = Date.now() + pauseMs;
+    this.onHeldBack(pauseMs, error);
+    return { kind: 'held-back', retryAt: this.heldBackUntil };
   }
 
   /** Whether the server held a stream that ended with nothing (StreamOutcome's `held`), judged against a wait's length. */

@@ -20,7 +20,8 @@ export type LongPollResult =
  * Waits for the first change on any of the given tables. Only called once a round found every table idle, so
  * no table waits while another has work. With `stream`, on the PDV's change stream (GET /v1/changes/stream),
  * kept open from one wait to the next while the checkpoints are where the server assumes them (ChangeStream);
- * else, or against a central-api without it (404), one request for all tables (GET /v1/changes/wait); a
+ * else, while streams are held back on the way (a buffering proxy), or against a central-api without them (404),
+ * one request for all tables (GET /v1/changes/wait); a
  * central-api without that either (404) gets one request per table, all at once, the first that reports changes
  * cancelling the others. Each fallback is learnt once per process. Nothing fetched here is applied: the round
  * that follows fetches and applies in dependency order. With `pageLimit`, the answer carries the changed
@@ -45,7 +46,8 @@ export async function waitForChanges(
       if (outcome?.kind === 'answer') return judge(outcome.answer, tables, { kind: 'early' });
       // A stream that ran its time is a quiet wait, whose incarnation still tells a PDV loaded from another database.
       if (outcome?.kind === 'ended') return judge({ changed: [], incarnation: outcome.incarnation }, tables, outcome.held ? { kind: 'quiet' } : { kind: 'early' });
-      support.stream = false;
+      // Held back on the way (a buffering proxy): this wait goes as one request. No stream endpoint: every wait does.
+      if (outcome === null) support.stream = false;
     } catch (error) {
       if (signal.aborted) return { kind: 'early' };
       await backOffAsAsked(error, signal);

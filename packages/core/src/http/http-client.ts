@@ -3,7 +3,7 @@ import https from 'node:https';
 import { promisify } from 'node:util';
 import { createGunzip, gzip } from 'node:zlib';
 import type { ProxyAgent } from 'proxy-agent';
-import { ContractError, TransientError } from '../errors/index.js';
+import { AnswerHeadTimeoutError, ContractError, TransientError } from '../errors/index.js';
 import { readLines, type LineReader } from './line-reader.js';
 
 const gzipAsync = promisify(gzip);
@@ -48,6 +48,12 @@ export interface HttpRequest {
    * within the response timeout as a whole; any other status is read whole as usual.
    */
   lines?: boolean;
+  /**
+   * With `lines`: the answer's head must come within this, else the call fails with AnswerHeadTimeoutError (a
+   * TransientError), long before the response timeout. For a server that sends a stream's head early, so that
+   * one held back on the way is told apart from one with nothing to say yet.
+   */
+  headTimeoutMs?: number;
 }
 
 export interface HttpClient {
@@ -56,8 +62,8 @@ export interface HttpClient {
   request(request: HttpRequest): Promise<HttpResponse>;
   get(url: string, headers: Record<string, string>, signal?: AbortSignal, responseTimeoutMs?: number): Promise<HttpResponse>;
   post(url: string, body: string, headers: Record<string, string>, signal?: AbortSignal): Promise<HttpResponse>;
-  /** GET of a streamed answer (HttpRequest.lines). */
-  stream(url: string, headers: Record<string, string>, signal?: AbortSignal, responseTimeoutMs?: number): Promise<HttpResponse>;
+  /** GET of a streamed answer (HttpRequest.lines, HttpRequest.headTimeoutMs). */
+  stream(url: string, headers: Record<string, string>, signal?: AbortSignal, responseTimeoutMs?: number, headTimeoutMs?: number): Promise<HttpResponse>;
   /** Closes the keep-alive sockets. Safe to call twice. */
   close(): void;
 }
@@ -114,7 +120,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
     request,
     get: (url, headers, signal, responseTimeoutMs) => request({ method: 'GET', url, headers, signal, responseTimeoutMs }),
     post: (url, body, headers, signal) => request({ method: 'POST', url, body, headers, signal }),
-    stream: (url, headers, signal, responseTimeoutMs) => request({ method: 'GET', url, headers, signal, responseTimeoutMs, lines: true }),
+    stream: (url, headers, signal, responseTimeoutMs, headTimeoutMs) => request({ method: 'GET', url, headers, signal, responseTimeoutMs, lines: true, headTimeoutMs }),
     close() {
       closed = true;
       proxyAgent?.destroy();
@@ -157,19 +163,21 @@ function send(
       if (settled) return;
       settled = true;
       clearTimeout(responseTimer);
+      clearTimeout(headTimer);
       call.signal?.removeEventListener('abort', onAbort);
       outcome();
     };
-    const fail = (message: string, cause?: unknown) =>
+    const fail = (message: string, cause?: unknown, Failure: typeof TransientError = TransientError) =>
       settle(() => {
         request.destroy();
-        reject(call.signal?.aborted ? call.signal.reason : new TransientError(message, { cause, context: where }));
+        reject(call.signal?.aborted ? call.signal.reason : new Failure(message, { cause, context: where }));
       });
     const onAbort = () => fail('the request was aborted');
 
     // The TLS settings ride on the request too: through a proxy tunnel the proxy agent makes the TLS connection.
     const tlsOptions = target.protocol === 'https:' ? { rejectUnauthorized: options.rejectUnauthorized, ca: options.ca } : {};
     const request = transport.request(target, { method: call.method, headers, agent, ...tlsOptions }, (response) => {
+      clearTimeout(headTimer);
       const chunks: Buffer[] = [];
       let size = 0;
       // A streamed answer may be several gzip members one after another (one per line); Gunzip reads them all.
@@ -202,6 +210,8 @@ function send(
       });
     });
     const responseTimer = setTimeout(() => fail(`no complete answer within ${timeoutMs} ms`), timeoutMs);
+    const headMs = call.lines ? call.headTimeoutMs : undefined;
+    const headTimer = headMs === undefined ? undefined : setTimeout(() => fail(`no answer head within ${headMs} ms`, undefined, AnswerHeadTimeoutError), headMs);
     request.on('socket', (socket) => {
       // A reused keep-alive socket is already connected; only a new one gets the connect timeout.
       if (!socket.connecting) return;
