@@ -106,6 +106,29 @@ describeBackends('malformed pages from a hostile central API', (backend) => {
     expect(await countRows(local.db, 'produto')).toBe(1);
   });
 
+  it("a window's later page that ends elsewhere than the window is refused: the checkpoint keeps the window's cursor until a right page comes", async () => {
+    const firstPage: ChangesPage = { ...goodPage(), hasMore: true, nextCursor: 'c1' };
+    const laterPage = (toVersion: string): ChangesPage => ({ ...goodPage(), toVersion, changes: [{ op: 'upsert', version: '7', key: { produto_id: 2 }, row: produtoRow(2) }] });
+    let pages = 0;
+    let wrongEnd = true;
+    answer = () => (pages++ === 0 ? json(firstPage) : json(laterPage(wrongEnd ? '12' : '9')));
+    await worker.runCycle(new AbortController().signal);
+    const reason = 'a later page of the window 0..9 ends at version 12';
+    expect(health.readiness().degraded['table:produto']?.detail).toContain(reason);
+    expect(await countRows(local.db, 'produto')).toBe(1);
+    expect((await readCheckpoints(local.db)).get('produto')).toMatchObject({ version: '0', deltaCursor: 'c1', deltaToVersion: '9' });
+
+    wrongEnd = false;
+    const deadline = Date.now() + 10_000;
+    while (health.readiness().info.failingTables !== '' && Date.now() < deadline) {
+      await worker.runCycle(new AbortController().signal);
+      if (health.readiness().info.failingTables !== '') await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    expect(health.readiness().info.failingTables).toBe('');
+    expect(await countRows(local.db, 'produto')).toBe(2);
+    expect((await readCheckpoints(local.db)).get('produto')).toMatchObject({ version: '9', deltaCursor: null });
+  });
+
   it('a row the local database refuses holds produto under stop-table: recorded, its reason the table\'s last error, the good row in', async () => {
     const page = goodPage();
     answer = () => json({ ...page, changes: [

@@ -39,10 +39,15 @@ export function describeKey(key: SyncRow): string {
  * to a local column, that every key is complete and every upsert row is whole (a missing column would write
  * NULL over local data). Anything else is a ContractError naming the table and, where known, the key and column.
  */
-export function checkChangesPage(plan: TablePlan, page: ChangesPage, since: string): CheckedPage {
+/**
+ * `windowEnd`: where the window ends when the page is a later page of it (the checkpoint holds a cursor); such a
+ * page must end there too, since moving the checkpoint past the window's end would pass over the changes after it.
+ */
+export function checkChangesPage(plan: TablePlan, page: ChangesPage, since: string, windowEnd: string | null = null): CheckedPage {
   const columns = checkHeader(plan, page.table, page.keyColumns, page.columns);
   const shape = rowShaper(columns);
   if (page.sinceVersion !== since) fail(plan, `the page starts at version ${page.sinceVersion}, not at the checkpoint ${since}`);
+  if (windowEnd !== null && page.toVersion !== windowEnd) fail(plan, `a later page of the window ${since}..${windowEnd} ends at version ${page.toVersion}`);
   if (BigInt(page.toVersion) < BigInt(since)) fail(plan, `the page ends at version ${page.toVersion}, before its start ${since}`);
   if (page.hasMore && page.nextCursor === null) fail(plan, 'the page says hasMore but carries no nextCursor');
   const seen = new Set<string>();

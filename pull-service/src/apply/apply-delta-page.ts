@@ -36,7 +36,7 @@ export async function applyDeltaPage(job: TableJob, checkpoint: Checkpoint, step
   }
 
   const page = answer.page;
-  const checked = checkChangesPage(job.plan, page, checkpoint.version);
+  const checked = checkChangesPage(job.plan, page, checkpoint.version, checkpoint.deltaCursor === null ? null : checkpoint.deltaToVersion);
   const columnsChanged = columnsChange(checkpoint, checked.applied);
   if (columnsChanged !== null) return startSnapshot(job, checkpoint, columnsChanged);
   warnIgnored(job, checkpoint, checked.applied);
