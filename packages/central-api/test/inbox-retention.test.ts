@@ -229,12 +229,17 @@ describeBackends('inbox retention', (backend) => {
     const calls = await handlerCalls(h.db);
     let release!: () => void;
     const held = new Promise<void>((resolve) => (release = resolve));
+    let deletedNow!: () => void;
+    const deleted = new Promise<void>((resolve) => (deletedNow = resolve));
     // The purge's own statement, its transaction held open until the replay waits on the row it deleted.
     const purging = h.db.transaction(async (tx) => {
-      const deleted = await POSTGRES_INBOX_PURGE_STORE.purgeBatch(tx, { pdvId: PDVS.a.pdvId, olderThanDays: RETENTION, batchSize: 100 }, 2_000);
+      const outcome = await POSTGRES_INBOX_PURGE_STORE.purgeBatch(tx, { pdvId: PDVS.a.pdvId, olderThanDays: RETENTION, batchSize: 100 }, 2_000);
+      deletedNow();
       await held;
-      return deleted;
+      return outcome;
     });
+    // Only once the row is deleted (uncommitted): a replay that came first would find it and be a duplicate at once.
+    await Promise.race([deleted, purging]);
     const replay = h.postJson('/v1/events', { events: [event] });
     if (backend.name === 'postgres') {
       const waiting = async () => Number((await h.db.query<{ n: string }>(`SELECT COUNT(*) AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`)).rows[0]!.n) > 0;
