@@ -38,8 +38,7 @@ export function describeKey(key: SyncRow): string {
  * What the zod contract cannot know: that the page is for the table asked, that every column it carries maps
  * to a local column, that every key is complete and every upsert row is whole (a missing column would write
  * NULL over local data). Anything else is a ContractError naming the table and, where known, the key and column.
- */
-/**
+ *
  * `windowEnd`: where the window ends when the page is a later page of it (the checkpoint holds a cursor); such a
  * page must end there too, since moving the checkpoint past the window's end would pass over the changes after it.
  */
