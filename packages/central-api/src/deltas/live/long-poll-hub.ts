@@ -124,7 +124,9 @@ export class LongPollHub {
       this.unindex(waiter);
       clearTimeout(timeout);
       signal?.removeEventListener('abort', onAbort);
-      if (pending !== null) answer(kind, []);
+      // Its time ran out while an epoch's change for it waited for its release batch: answered as the change it
+      // is, so that the caller reads it now instead of telling the PDV that nothing changed.
+      if (pending !== null) answer(kind === 'timeout' && waiter.queued ? 'changed' : kind, []);
     };
     const onAbort = (): void => end('aborted');
     const waiter: Waiter = {
