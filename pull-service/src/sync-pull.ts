@@ -49,11 +49,13 @@ export function createPullWorker({ config, db, logger, health, metrics }: PullCo
   );
   // Kept open from one wait to the next: a change that reaches this PDV then costs it no request (change-stream.ts).
   const stream = new ChangeStream(client, {
-    onHeldBack: (pauseMs, error) =>
+    onHeldBack: (pauseMs, error) => {
+      pullMetrics?.streamHeldBack();
       logger.warn(
         { err: error, pauseMs },
         'a change stream from the central API was held back on the way (a proxy that buffers answers, or a dead connection): waits go as one request each for a while; a reverse proxy in front of central-api must not buffer /v1/changes/stream',
-      ),
+      );
+    },
   });
   // A stream's wait is one cycle of the work loop: never so long that liveness would take it for a stall.
   const streamMs = Math.min(config.PULL_STREAM_MS, Math.floor((config.LOOP_STALL_TIMEOUT_MS ?? DEFAULT_LOOP_STALL_TIMEOUT_MS) / 2));

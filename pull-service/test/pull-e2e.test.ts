@@ -64,6 +64,7 @@ describeBackends('pull end to end against the central API', (backend) => {
     const exposition = parseExposition(await registry.metrics());
     expect(exposition.value('goldpdv_pull_rows_applied_total', { table: 'produto' })).toBe(40);
     expect(exposition.value('goldpdv_pull_table_failing', { table: 'produto' })).toBe(0);
+    expect(exposition.value('goldpdv_pull_streams_held_back_total', {})).toBe(0);
     expect(exposition.value('goldpdv_http_responses_total', { status: '200' })).toBeGreaterThan(0);
     expect(health.readiness().info).toMatchObject({ failingTables: '', 'table.produto.lag': 0, 'table.produto.mode': 'delta' });
 

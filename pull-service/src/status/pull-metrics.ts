@@ -7,6 +7,7 @@ export class PullMetrics {
   private readonly rejected: Counter<'table'>;
   private readonly failing: Gauge<'table'>;
   private readonly answers: Counter<'status'>;
+  private readonly heldBack: Counter;
 
   constructor(register: Registry) {
     const registers = [register];
@@ -15,6 +16,12 @@ export class PullMetrics {
     this.rejected = new Counter({ name: 'goldpdv_pull_rows_rejected_total', help: 'Rows the local database refused (recorded in sync_rejected_row)', labelNames: ['table'], registers });
     this.failing = new Gauge({ name: 'goldpdv_pull_table_failing', help: '1 while the table cannot move (its checkpoint is stuck), else 0', labelNames: ['table'], registers });
     this.answers = new Counter({ name: 'goldpdv_http_responses_total', help: 'Answers of the central API, by HTTP status', labelNames: ['status'], registers });
+    this.heldBack = new Counter({ name: 'goldpdv_pull_streams_held_back_total', help: 'Change streams whose head did not come in time (a buffering proxy or a dead connection); waits then go as one request each for a while', registers });
+    this.heldBack.inc(0);
+  }
+
+  streamHeldBack(): void {
+    this.heldBack.inc();
   }
 
   answer(status: number): void {
