@@ -88,10 +88,12 @@ if (!existsSync(CHROMIUM)) {
           async () => {
             const fleet = await readFleet(rig.db, storesFor(rig.db.dialect));
             const fine = fleet.find((pdv) => pdv.pdvId === 'loja01-fine');
-            // The healthy PDV's own sale must have been delivered (a loaded machine can report it still pending).
+            // The healthy PDV's own sale must have been delivered (a loaded machine can report it still pending),
+            // and its pull report must be one sent after its tables were loaded (an earlier one has no lag yet).
             return (
               JSON.stringify(fleet.map((pdv) => [pdv.pdvId, pdv.state])) === JSON.stringify(EXPECTED) &&
               fine?.syncState?.pull != null &&
+              fine.syncState.pull.pull.tables.every((table) => table.lagSeconds !== null) &&
               fine.syncState.push?.push.outbox.pending === 0
             );
           },
