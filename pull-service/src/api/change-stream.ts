@@ -14,10 +14,10 @@ export type StreamOutcome =
   | { kind: 'ended'; incarnation: string | null; held: boolean }
   /**
    * Streams do not get through to this PDV now: the last one's head did not come within a heartbeat (a proxy on
-   * the way holds streamed answers back until they end, or the connection died), so none is opened until
-   * `retryAt` (epoch ms). The caller waits with one request instead, whose answer no such proxy holds back.
+   * the way holds streamed answers back until they end, or the connection died), so none is opened for a while
+   * (ChangeStream.heldBack). The caller waits with one request instead, whose answer no such proxy holds back.
    */
-  | { kind: 'held-back'; retryAt: number };
+  | { kind: 'held-back' };
 
 export interface ChangeStreamOptions {
   /** Where a stream's length falls within its span (streamLength): [0, 1). */
@@ -81,7 +81,7 @@ export class ChangeStream {
    * connection; not longer, it lasts one wait, without them.
    */
   async next(tables: readonly { table: string; checkpoint: Checkpoint }[], waitMs: number, signal: AbortSignal, pageLimit: number | null, lastsMs = 0): Promise<StreamOutcome | null> {
-    if (Date.now() < this.heldBackUntil) return { kind: 'held-back', retryAt: this.heldBackUntil };
+    if (Date.now() < this.heldBackUntil) return { kind: 'held-back' };
     for (;;) {
       if (this.current !== null && !standsAt(this.current, tables)) this.close();
       if (this.current === null) {
@@ -147,7 +147,7 @@ export class ChangeStream {
     this.heldBackInARow += 1;
     this.heldBackUntil = Date.now() + pauseMs;
     this.onHeldBack(pauseMs, error);
-    return { kind: 'held-back', retryAt: this.heldBackUntil };
+    return { kind: 'held-back' };
   }
 
   /** Whether the server held a stream that ended with nothing (StreamOutcome's `held`), judged against a wait's length. */
