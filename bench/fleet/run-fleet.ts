@@ -33,6 +33,8 @@ export interface FleetResult {
   commit_max_ms_worst: number[];
   /** Each commit's slowest sighting in commit order (p: a product, l: a loja's price). */
   commit_max_ms_in_order: string;
+  /** Each commit's first sighting in order: central's time to learn of it and answer one PDV. */
+  commit_first_ms_in_order: string;
   /** The same for the warm-up commits, which the figures above leave out. */
   warmup_commit_max_ms_in_order: string;
   missed: number;
@@ -70,6 +72,8 @@ export interface FleetResult {
   central_rss_mb: number;
   central_open_fds_max: number;
   harness_cpu_ms_per_s: number;
+  /** The harness's CPU in the commit phase above its idle rate, per sighting: a simulated PDV's cost of a line, on the same cores. */
+  harness_cpu_us_per_sighting: number | null;
   harness_rss_mb: number;
   worker_open_fds: number;
   /** hits / (hits + reads) of the shared changes pages over the commit phase and its settling. */
@@ -78,6 +82,12 @@ export interface FleetResult {
   shared_page_hits: number | null;
   /** Changes pages answered empty from the serving clock with no read. */
   shared_page_quiet: number | null;
+  /**
+   * The wait rounds (a stream line's or a wait's reads: which tables changed, their first pages) central worked
+   * out, and those it handed over from one worked out for another PDV in the same epoch; n/a without the counters.
+   */
+  wait_rounds_worked: number | null;
+  wait_rounds_shared: number | null;
   serving_clock_ticks: number | null;
   serving_clock_ticks_per_s: number | null;
   /** goldpdv_long_polls_waiting at the end of the idle phase (all replicas). */
@@ -272,6 +282,7 @@ export async function runFleetBench(options: FleetOptions, progress: Progress, s
       commit_max_ms_median: figures.commitMaxMs[Math.floor(figures.commitMaxMs.length / 2)] ?? null,
       commit_max_ms_worst: figures.commitMaxMs.slice(-3).reverse(),
       commit_max_ms_in_order: figures.commitMaxInOrder.join(' '),
+      commit_first_ms_in_order: figures.commitFirstInOrder.join(' '),
       warmup_commit_max_ms_in_order: warmUp.commitMaxInOrder.join(' '),
       missed: figures.missed,
       errors,
@@ -299,12 +310,18 @@ export async function runFleetBench(options: FleetOptions, progress: Progress, s
       central_rss_mb: round(rssMax),
       central_open_fds_max: fdsMax,
       harness_cpu_ms_per_s: round((commitEnd.harness - idleStart.harness) / ((commitEnd.at - idleStart.at) / 1_000)),
+      harness_cpu_us_per_sighting:
+        figures.expected === 0
+          ? null
+          : round(((commitEnd.harness - commitStart.harness - ((idleEnd.harness - idleStart.harness) / (idleEnd.at - idleStart.at)) * (commitEnd.at - commitStart.at)) * 1_000) / figures.expected),
       harness_rss_mb: round(harnessRss),
       worker_open_fds: counters.openSockets,
       shared_page_hit_ratio: hits === null || reads === null || hits + reads === 0 ? 'n/a' : round(hits / (hits + reads), 4),
       shared_page_reads: reads,
       shared_page_hits: hits,
       shared_page_quiet: between('goldpdv_shared_page_quiet_total'),
+      wait_rounds_worked: between('goldpdv_wait_rounds_worked_total'),
+      wait_rounds_shared: between('goldpdv_wait_rounds_shared_total'),
       serving_clock_ticks: ticks,
       serving_clock_ticks_per_s: ticks === null ? null : round(ticks / ((settled.at - commitStart.at) / 1_000)),
       long_polls_waiting_idle: metricsIdle.counters.get('goldpdv_long_polls_waiting') ?? null,

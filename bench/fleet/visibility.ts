@@ -19,6 +19,11 @@ export interface VisibilityFigures {
   commitMaxMs: number[];
   /** The same in commit order, each with its kind: p for a product (every PDV), l for a loja's price. */
   commitMaxInOrder: string[];
+  /**
+   * Each commit's first sighting, in commit order: how long central took to learn of the commit and answer its
+   * first PDV. The rest of a commit's spread (up to its slowest) is the fan-out to the others.
+   */
+  commitFirstInOrder: string[];
 }
 
 /** When each PDV first saw each commit's row, from the workers' reports. */
@@ -47,11 +52,13 @@ export class Sightings {
     const latencies: number[] = [];
     const commitMaxMs: number[] = [];
     const commitMaxInOrder: string[] = [];
+    const commitFirstInOrder: string[] = [];
     let expected = 0;
     let missed = 0;
     for (const commit of commits) {
       const seen = this.firstSeen.get(commit.id);
       let slowest = -1;
+      let first = Infinity;
       for (let pdv = 0; pdv < this.pdvCount; pdv += 1) {
         if (commit.lojaId !== null && lojaOf(pdv) !== commit.lojaId) continue;
         expected += 1;
@@ -61,14 +68,17 @@ export class Sightings {
         else {
           latencies.push(Math.max(0, latency));
           slowest = Math.max(slowest, latency);
+          first = Math.min(first, latency);
         }
       }
       if (slowest >= 0) commitMaxMs.push(Math.round(slowest));
-      commitMaxInOrder.push(`${commit.lojaId === null ? 'p' : 'l'}${slowest >= 0 ? Math.round(slowest) : '-'}`);
+      const kind = commit.lojaId === null ? 'p' : 'l';
+      commitMaxInOrder.push(`${kind}${slowest >= 0 ? Math.round(slowest) : '-'}`);
+      commitFirstInOrder.push(`${kind}${first < Infinity ? Math.round(Math.max(0, first)) : '-'}`);
     }
     commitMaxMs.sort((a, b) => a - b);
     latencies.sort((a, b) => a - b);
     const at = (share: number): number | null => (latencies.length === 0 ? null : latencies[Math.min(latencies.length - 1, Math.floor(share * latencies.length))]!);
-    return { commits: commits.length, expected, seen: latencies.length, missed, p50Ms: at(0.5), p99Ms: at(0.99), maxMs: latencies.at(-1) ?? null, commitMaxMs, commitMaxInOrder };
+    return { commits: commits.length, expected, seen: latencies.length, missed, p50Ms: at(0.5), p99Ms: at(0.99), maxMs: latencies.at(-1) ?? null, commitMaxMs, commitMaxInOrder, commitFirstInOrder };
   }
 }

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { changesWaitSchema, createHttpClient, STREAM_HEARTBEAT_LINE, type ChangesWaitAnswer, type HttpClient, type HttpResponse } from '@goldpdv/core';
 import { afterAll, afterEach, beforeAll, beforeEach, expect, it } from 'vitest';
 import { describeBackends } from '../../core/test/support/backends.js';
@@ -109,6 +110,104 @@ describeBackends('change stream', (backend) => {
     const bad = await http.stream(`http://127.0.0.1:${rig.port}/v1/changes/stream?tables=produto&wait=100`, { authorization: `Bearer ${PDVS.a.token}` });
     expect(bad.status).toBe(400);
     expect(JSON.parse(bad.body)).toMatchObject({ field: 'tables' });
+  });
+});
+
+/**
+ * Streams that a change releases together, at the same checkpoints: each round (which tables changed, their
+ * first pages) is worked out once per epoch for every stream with the same key, and each answer is still the
+ * PDV's own: carried only past its own Sync-Token, which it gets back, and never another loja's rows.
+ */
+describeBackends('change streams woken together', (backend) => {
+  let rig: DeltasRig;
+  let http: HttpClient;
+  beforeAll(async () => {
+    rig = await startDeltasRig(backend, { CHANGES_POLL_INTERVAL_MS: 100 });
+    await insertProdutos(rig, [1]);
+  });
+  afterAll(async () => rig?.close());
+  beforeEach(() => {
+    http = createHttpClient({ connectTimeoutMs: 2_000, responseTimeoutMs: 10_000, rejectUnauthorized: true });
+  });
+  afterEach(() => http.close());
+
+  const open = (tables: Record<string, string>, tokens: Record<string, string>, pdv: string = PDVS.a.token): Promise<HttpResponse> => {
+    const query = Object.entries(tables).map(([table, version]) => `${table}:${version}`).join(',');
+    const header = Object.entries(tokens).map(([table, token]) => `${table}=${token}`).join(', ');
+    return http.stream(`http://127.0.0.1:${rig.port}/v1/changes/stream?tables=${query}&wait=20000&limit=100`, { authorization: `Bearer ${pdv}`, 'sync-contract': '2', 'sync-tokens': header });
+  };
+  const nextAnswer = async (response: HttpResponse): Promise<ChangesWaitAnswer | null> => {
+    const line = await response.lines!.next();
+    return line === null ? null : changesWaitSchema.parse(JSON.parse(line));
+  };
+  /**
+   * A checkpoint once the serving clock has taken in every change so far: the same version twice, a clock
+   * interval apart. Streams opened at it then wait from the same levels, whatever epoch each first read in.
+   */
+  const settledCheckpoint = async (table: string, pdv?: string): Promise<string> => {
+    let last = await rig.checkpoint(table, pdv);
+    for (;;) {
+      await sleep(250);
+      const now = await rig.checkpoint(table, pdv);
+      if (now === last) return now;
+      last = now;
+    }
+  };
+
+  it('work a round out once for the streams at the same checkpoints, each carrying the page past its own Sync-Token only', async () => {
+    await settledCheckpoint('produto');
+    const older = rig.syncTokenOf('produto')!;
+    await insertProdutos(rig, [2]);
+    const since = await settledCheckpoint('produto');
+    const newer = rig.syncTokenOf('produto')!;
+    await settledCheckpoint('preco_loja');
+    const ofAnotherTable = rig.syncTokenOf('preco_loja')!;
+    expect(new Set([older, newer, ofAnotherTable]).size).toBe(3);
+    // Five streams at one checkpoint: tokens of two snapshots of produto, and one of another table, which admits none.
+    const tokens = [older, newer, newer, older, ofAnotherTable];
+    const streams = tokens.map((token) => open({ produto: since }, { produto: token }));
+    await until(() => rig.waiting() === tokens.length, 'the five streams to wait');
+    const before = rig.waitRounds();
+    await insertProdutos(rig, [3]);
+    const answers = await Promise.all(streams.map(async (streamed) => nextAnswer(await streamed)));
+    const after = rig.waitRounds();
+    expect({ worked: after.worked - before.worked, shared: after.shared - before.shared }).toEqual({ worked: 1, shared: 4 });
+    answers.slice(0, 4).forEach((answer, index) => {
+      expect(answer!.changed).toEqual(['produto']);
+      expect(answer!.pages!.map(({ page }) => page.changes.map((change) => change.key.produto_id))).toEqual([[3]]);
+      // Its own token back (still signed by the newest key), not the one of the PDV whose round it shares.
+      expect(answer!.pages![0]!.syncToken).toBe(tokens[index]);
+    });
+    // Not admitted: named only, and the PDV reads the table itself (its read tells it to load it again).
+    expect(answers[4]).toEqual({ changed: ['produto'], incarnation: expect.any(String), pages: [] });
+    for (const streamed of streams) (await streamed).lines!.close();
+  });
+
+  it("keep each loja's round its own: a price reaches the streams of its loja, and the other loja's wait on", async () => {
+    const since = { produto: await settledCheckpoint('produto'), preco_loja: await settledCheckpoint('preco_loja') };
+    const tokensA = { produto: rig.syncTokenOf('produto')!, preco_loja: rig.syncTokenOf('preco_loja')! };
+    const sinceB = { produto: await rig.checkpoint('produto', PDVS.b.token), preco_loja: await rig.checkpoint('preco_loja', PDVS.b.token) };
+    const tokensB = { produto: rig.syncTokenOf('produto', PDVS.b.token)!, preco_loja: rig.syncTokenOf('preco_loja', PDVS.b.token)! };
+    expect(sinceB).toEqual(since);
+    const ofA = [open(since, tokensA), open(since, tokensA)];
+    const ofB = open(since, tokensB, PDVS.b.token);
+    await until(() => rig.waiting() === 3, 'the three streams to wait');
+    const before = rig.waitRounds();
+    await insertPreco(rig, 1, 1, '4.4400');
+    const answersA = await Promise.all(ofA.map(async (streamed) => nextAnswer(await streamed)));
+    for (const answer of answersA) {
+      expect(answer!.changed).toEqual(['preco_loja']);
+      expect(answer!.pages![0]!.page.changes).toEqual([expect.objectContaining({ key: { loja_id: 1, produto_id: 1 } })]);
+    }
+    // Loja 2's stream was woken too (its table changed), found nothing of its own and waits on, with no line.
+    await until(() => rig.waiting() === 3, "loja 2's stream and loja 1's to wait again");
+    const after = rig.waitRounds();
+    expect({ worked: after.worked - before.worked, shared: after.shared - before.shared }).toEqual({ worked: 2, shared: 1 });
+    // Its own loja's price comes on the same stream, and is its first line.
+    await insertPreco(rig, 2, 1, '5.5500');
+    const answerB = await nextAnswer(await ofB);
+    expect(answerB!.pages![0]!.page.changes).toEqual([expect.objectContaining({ key: { loja_id: 2, produto_id: 1 } })]);
+    for (const streamed of [...ofA, ofB]) (await streamed).lines!.close();
   });
 });
 

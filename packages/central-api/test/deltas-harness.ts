@@ -40,6 +40,8 @@ export interface DeltasRig {
   waiting(): number;
   /** The shared pages' figures: database reads, answers from a page read for another request, quiet answers. */
   sharedPages(): SharedPageStats;
+  /** The wait rounds worked out, and those handed over from one worked out for another PDV (WaitRounds). */
+  waitRounds(): { worked: number; shared: number };
   logs(): Record<string, unknown>[];
   /** Stops the server (waiting requests are released first), then drops the database. Safe to call twice. */
   close(): Promise<void>;
@@ -138,7 +140,7 @@ export async function startDeltasRig(backend: Backend, config: Partial<DeltasCon
     }
     const logger = logging.logger;
     const stores = storesFor(db.dialect);
-    const { routes, hub, pages, checked } = startDeltas({
+    const { routes, hub, pages, changes, checked } = startDeltas({
       db,
       stores,
       config: { ...TEST_DELTAS_CONFIG, ...config },
@@ -223,6 +225,7 @@ export async function startDeltasRig(backend: Backend, config: Partial<DeltasCon
       },
       waiting: () => hub.waiting,
       sharedPages: () => ({ ...pages.stats }),
+      waitRounds: () => ({ ...changes.roundStats }),
       logs: () => lines.map((line) => JSON.parse(line) as Record<string, unknown>),
       close() {
         closing ??= (async () => {

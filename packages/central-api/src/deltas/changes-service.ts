@@ -1,17 +1,18 @@
-import { SYNC_CONTRACT_VERSION, type ChangesPage, type ChangesWaitAnswer, type Database, type WaitPage } from '@goldpdv/core';
-import { markShared } from '../http/json-parts.js';
-import { cursorKeyNames, decodeChangesCursor, encodeCursor, type ChangesCursor } from './cursor.js';
+import { SYNC_CONTRACT_VERSION, type ChangesPage, type ChangesWaitAnswer, type Database } from '@goldpdv/core';
+import { cursorKeyNames, decodeChangesCursor, type ChangesCursor } from './cursor.js';
 import type { ChangesRead, DeltaStore } from './db/delta-store.js';
 import { InvalidPullRequestError } from './invalid-pull-request-error.js';
-import type { LongPollHub, Watch } from './live/long-poll-hub.js';
+import type { LongPollHub } from './live/long-poll-hub.js';
 import type { ServingClock } from './live/serving-clock.js';
 import type { SharedPages } from './live/shared-pages.js';
-import { ResetRequiredError, type ResetRefusal } from './reset-required-error.js';
+import type { ResetRefusal } from './reset-required-error.js';
 import { TablePausedError } from './table-paused-error.js';
 import { UnknownTableError } from './unknown-table-error.js';
 import type { ServedTable } from './served-table.js';
 import type { SyncTokenReading, SyncTokens } from './sync-token.js';
 import { servedTableNamed, type TableRegistry } from './table-registry.js';
+import { filterScope, pageOfRead } from './page-of-read.js';
+import { WaitRounds, type RoundAnswer, type RoundQuery, type Watched } from './wait-rounds.js';
 
 export interface ChangesQuery {
   table: string;
@@ -72,47 +73,8 @@ export interface ChangesService {
    * named without such a page ends the stream after its answer, since the PDV must read it itself first.
    */
   streamChanges(query: WaitQuery): AsyncGenerator<ChangesWaitAnswer, void, undefined>;
-}
-
-/** A table a wait watches, and the version up to which its window is known empty for this PDV. */
-interface Watched {
-  table: ServedTable;
-  watch: Watch;
-}
-
-const columnLists = new WeakMap<ServedTable, ChangesPage['columns']>();
-
-/**
- * The table's column list as pages describe it: one array per table, which every page shares (page-json.ts),
- * frozen so that no caller can change it under every other answer.
- */
-export function describeColumns(table: ServedTable): ChangesPage['columns'] {
-  let columns = columnLists.get(table);
-  if (columns === undefined) {
-    columns = Object.freeze(table.columns.map(({ name, type }) => Object.freeze({ name, type }))) as ChangesPage['columns'];
-    markShared(columns);
-    columnLists.set(table, columns);
-  }
-  return columns;
-}
-
-/** The loja a snapshot of this table was filtered for, as a Sync-Token records it: null when it has no filter. */
-export const filterScope = (table: ServedTable, lojaId: number): number | null => (table.filter ? lojaId : null);
-
-function toPage(table: ServedTable, since: bigint, read: ChangesRead): ChangesPage {
-  // An empty window still moves the checkpoint up to the bound (never back): a quiet table then keeps its
-  // clients above the minimum valid version as retention moves it.
-  const to = BigInt(read.toVersion) > since ? read.toVersion : since.toString();
-  return {
-    table: table.name,
-    sinceVersion: since.toString(),
-    toVersion: to,
-    keyColumns: [...table.keyColumns],
-    columns: describeColumns(table),
-    changes: read.changes,
-    hasMore: read.hasMore,
-    nextCursor: read.next ? encodeCursor(read.next) : null,
-  };
+  /** The wait rounds worked out, and those handed over from one worked out for another PDV (WaitRounds). */
+  readonly roundStats: { readonly worked: number; readonly shared: number };
 }
 
 function checkCursor(cursor: ChangesCursor, since: bigint): void {
@@ -143,6 +105,10 @@ function admission(reading: SyncTokenReading, table: ServedTable, lojaId: number
 export function createChangesService(options: ChangesServiceOptions): ChangesService {
   const { db, store, registry, clock, pages, hub, tokens, acceptContractV1 } = options;
   const service: ChangesService = {
+    get roundStats() {
+      return rounds.stats;
+    },
+
     async readChanges(query) {
       const table = await servedTableNamed(registry, query.table);
       const cursor = query.cursor === null ? null : decodeChangesCursor(query.cursor, cursorKeyNames(table));
@@ -154,7 +120,7 @@ export function createChangesService(options: ChangesServiceOptions): ChangesSer
       const answer = async (read: ChangesRead): Promise<ChangesAnswer> => {
         // Past the admission, so the reading is valid: the same claims, signed with the newest key.
         const syncToken = reading.valid ? await tokens.renew(query.syncToken!, reading) : '';
-        return { page: toPage(table, query.since, read), syncToken, incarnation: read.incarnation };
+        return { page: pageOfRead(table, query.since, read), syncToken, incarnation: read.incarnation };
       };
       // A refused client is read on its own, inside one transaction with the window: that read throws the reset
       // with the table's minimum valid version, or serves it when the database's incarnation moved meanwhile.
@@ -179,12 +145,13 @@ export function createChangesService(options: ChangesServiceOptions): ChangesSer
       const deadline = Date.now() + query.waitMs;
       const { attention, watched } = await watchesOf(query.tables);
       const since = new Map(query.tables.map(({ table, since: version }) => [table, version]));
+      const round: RoundQuery = { watched, lojaId: query.lojaId, since, pages: query.pages ?? null, attention };
       let incarnation: string | null = null;
       for (;;) {
-        const changed = [...attention];
-        incarnation = (await readChanged(watched, query.lojaId, changed)) ?? incarnation;
+        const found = await rounds.run(round);
+        incarnation = found.incarnation ?? incarnation;
         const remaining = deadline - Date.now();
-        if (changed.length > 0 || remaining <= 0 || watched.length === 0) return withPages({ changed, incarnation }, query, since);
+        if (found.changed.length > 0 || remaining <= 0 || watched.length === 0) return waitAnswer(found, incarnation);
         const outcome = await hub.waitForAny(watched.map(({ watch }) => watch), remaining, query.signal);
         outcome.watches.forEach((watch, index) => (watched[index]!.watch = watch));
         if (outcome.kind !== 'changed') return { changed: [], incarnation };
@@ -215,9 +182,9 @@ export function createChangesService(options: ChangesServiceOptions): ChangesSer
               return;
             }
           }
-          const changed = first ? [...attention] : [];
           const before: string | null = incarnation;
-          incarnation = (await readChanged(watched, query.lojaId, changed)) ?? incarnation;
+          const found = await rounds.run({ watched, lojaId: query.lojaId, since, pages, attention: first ? attention : [] });
+          incarnation = found.incarnation ?? incarnation;
           // The database was swapped while the stream ran (or the PDV's tables come from another): that ends it at
           // once, so that the PDV reads its tables (and their resets) now, not when a long stream runs out.
           if ((before !== null && incarnation !== before) || (first && (await tokensOfAnother(query, incarnation)))) {
@@ -225,8 +192,8 @@ export function createChangesService(options: ChangesServiceOptions): ChangesSer
             return;
           }
           // Another loja's change, or one the window already held: wait on.
-          if (changed.length === 0 && watched.length > 0) continue;
-          const answer = await withPages({ changed, incarnation }, { ...query, pages }, since);
+          if (found.changed.length === 0 && watched.length > 0) continue;
+          const answer = waitAnswer(found, incarnation);
           yield answer;
           if (answer.changed.length === 0) return;
           // The PDV applies each carried page as its own read of that window: from the page's end it is up to date.
@@ -279,49 +246,26 @@ export function createChangesService(options: ChangesServiceOptions): ChangesSer
     return { attention, watched };
   }
 
-  /**
-   * Reads each watched table's window from its level, one row being enough to know (the read is the one the
-   * PDV's page of this window shares, SharedPages): the tables with changes (or a reset, a pause) go to
-   * `changed`, and the others' levels move up to their windows' ends. Returns the incarnation read, if any.
-   */
-  async function readChanged(watched: readonly Watched[], lojaId: number, changed: string[]): Promise<string | null> {
-    const epoch = await clock.current();
-    let incarnation = epoch?.incarnation ?? null;
-    for (const { table, watch } of watched) {
-      try {
-        const read = await pages.read({ table, since: watch.level, cursor: null, limit: 1, lojaId }, epoch);
-        incarnation = read.incarnation;
-        if (read.changes.length > 0 || read.hasMore) changed.push(table.name);
-        else if (BigInt(read.toVersion) > watch.level) watch.level = BigInt(read.toVersion);
-      } catch (error) {
-        if (!(error instanceof ResetRequiredError || error instanceof TablePausedError)) throw error;
-        changed.push(table.name);
-      }
-    }
-    return incarnation;
-  }
-
-  /**
-   * The wait's answer with the first page of each changed table whose Sync-Token came with it, read as GET
-   * /v1/changes reads it (the same admission, the same shared pages): one request instead of two per change.
-   * A table that cannot be served so (a reset, a pause, no token) is only named, and the PDV reads it itself.
-   */
-  async function withPages(answer: ChangesWaitAnswer, query: WaitQuery, checkpoints: ReadonlyMap<string, bigint>): Promise<ChangesWaitAnswer> {
-    if (!query.pages || answer.changed.length === 0) return answer;
-    const carried: WaitPage[] = [];
-    for (const name of answer.changed) {
-      const syncToken = query.pages.syncTokens.get(name);
-      const since = checkpoints.get(name);
-      if (syncToken === undefined || since === undefined) continue;
-      try {
-        const read = await service.readChanges({ table: name, since, cursor: null, limit: query.pages.limit, waitMs: 0, lojaId: query.lojaId, syncToken, contract: SYNC_CONTRACT_VERSION });
-        carried.push({ page: read.page, syncToken: read.syncToken, incarnation: read.incarnation });
-      } catch (error) {
-        if (!(error instanceof ResetRequiredError || error instanceof TablePausedError || error instanceof UnknownTableError)) throw error;
-      }
-    }
-    return { ...answer, pages: carried };
-  }
-
+  const rounds = new WaitRounds({
+    registry,
+    clock,
+    pages,
+    readAlone: async (table, since, limit, lojaId, syncToken) => {
+      const read = await service.readChanges({ table, since, cursor: null, limit, waitMs: 0, lojaId, syncToken, contract: SYNC_CONTRACT_VERSION });
+      return { page: read.page, syncToken: read.syncToken, incarnation: read.incarnation };
+    },
+    admit: async (syncToken, table, lojaId, incarnation) => {
+      const reading = await tokens.read(syncToken);
+      // Past the admission the reading is valid: the same claims, signed with the newest key.
+      return reading.valid && admission(reading, table, lojaId, incarnation) === null ? tokens.renew(syncToken, reading) : null;
+    },
+  });
   return service;
+}
+
+/** A wait's answer of a round: its changed tables, the incarnation read, and the pages it carries. */
+function waitAnswer(found: RoundAnswer, incarnation: string | null): ChangesWaitAnswer {
+  const answer: ChangesWaitAnswer = { changed: [...found.changed], incarnation };
+  if (found.pages !== undefined) answer.pages = found.pages;
+  return answer;
 }

@@ -2,7 +2,7 @@ import type { Database } from '@goldpdv/core';
 import type { Authenticator } from '../auth.js';
 import type { Route } from '../http/route.js';
 import type { CentralLogger } from '../logger.js';
-import { createChangesService } from './changes-service.js';
+import { createChangesService, type ChangesService } from './changes-service.js';
 import type { DeltaStore } from './db/delta-store.js';
 import { resolveDeltasConfig } from './deltas-config.js';
 import { LongPollHub } from './live/long-poll-hub.js';
@@ -38,7 +38,7 @@ export interface DeltasContext {
   /** True once shutdown began: long polls answer at once and the retention timer ends. */
   stopping?: () => boolean;
   /** Counts the change rows served, and reads the shared pages' figures; absent in tests that build the routes alone. */
-  metrics?: { changesServed(rows: number): void; watchServing?(serving: { pages: SharedPages; hub: LongPollHub; clock: ServingClock; caps: readonly ConcurrencyCap[] }): void };
+  metrics?: { changesServed(rows: number): void; watchServing?(serving: { pages: SharedPages; hub: LongPollHub; clock: ServingClock; rounds: ChangesService['roundStats']; caps: readonly ConcurrencyCap[] }): void };
   /** Takes the retention timer's stop, for the server's stop(); tests that build the routes alone stop it themselves. */
   onStop?: (stop: () => void) => void;
   /** The change notification the serving clock rests on between changes (PostgreSQL); none: it ticks every interval. */
@@ -53,6 +53,8 @@ export interface Deltas {
   clock: ServingClock;
   /** The pages read once and served to many, with their figures. */
   pages: SharedPages;
+  /** The pull services; their wait rounds' figures (roundStats) are what a test of shared rounds reads. */
+  changes: ChangesService;
   /**
    * Settles once the start's check of the declaration against the catalog is done (its problems logged).
    * Requests meanwhile share that read, so a test that changes the catalog right after the start waits for it.
@@ -100,7 +102,9 @@ export function startDeltas(context: DeltasContext): Deltas {
     longPolls: new ConcurrencyCap('long polls', config.LONG_POLLS_MAX, retryAfterSeconds),
     snapshots: new ConcurrencyCap('snapshot pages', config.SNAPSHOTS_MAX_CONCURRENT, retryAfterSeconds),
   };
-  context.metrics?.watchServing?.({ pages, hub, clock, caps: [caps.longPolls, caps.snapshots] });
+  const tokens = createSyncTokens(createTokenKeyring({ db, store, ttlMs: config.SYNC_TOKEN_KEYS_TTL_MS }));
+  const changes = createChangesService({ db, store, registry, clock, pages, hub, tokens, acceptContractV1: config.PULL_CONTRACT_V1 });
+  context.metrics?.watchServing?.({ pages, hub, clock, rounds: changes.roundStats, caps: [caps.longPolls, caps.snapshots] });
   // At stop, waiting long polls answer at once (their empty page), before the server drains: a stopped clock
   // would never tick again to let them go.
   context.onStop?.(() => {
@@ -109,18 +113,17 @@ export function startDeltas(context: DeltasContext): Deltas {
   });
   const retention = startRetentionSchedule({ db, cleanup: store.cleanupChangeLog, intervalMs: config.CHANGE_RETENTION_CLEANUP_INTERVAL_MS, logger, isStopping });
   context.onStop?.(() => retention.stop());
-  const tokens = createSyncTokens(createTokenKeyring({ db, store, ttlMs: config.SYNC_TOKEN_KEYS_TTL_MS }));
   const routes = pullRoutes({
     auth: context.auth,
     registry,
-    changes: createChangesService({ db, store, registry, clock, pages, hub, tokens, acceptContractV1: config.PULL_CONTRACT_V1 }),
+    changes,
     snapshot: createSnapshotService({ db, store, registry, tokens, clock }),
     maxWaitMs: config.CHANGES_MAX_WAIT_MS,
     maxStreamMs: config.CHANGES_STREAM_MAX_MS,
     caps,
     onChangesServed: (rows) => context.metrics?.changesServed(rows),
   });
-  return { routes, hub, clock, pages, checked };
+  return { routes, hub, clock, pages, changes, checked };
 }
 
 export const deltaRoutes = (context: DeltasContext): Route[] => startDeltas(context).routes;

@@ -1,5 +1,5 @@
 import type { Database, SnapshotPage } from '@goldpdv/core';
-import { describeColumns, filterScope } from './changes-service.js';
+import { describeColumns, filterScope } from './page-of-read.js';
 import { cursorKeyNames, decodeSnapshotCursor, encodeCursor } from './cursor.js';
 import type { DeltaStore } from './db/delta-store.js';
 import type { ServingClock } from './live/serving-clock.js';

@@ -14,7 +14,10 @@ const MAX_STORED_BLOCK = 0xffff;
  * one another; any gzip reader inflates the result, with no reliance on multi-member support.
  */
 export async function gzipParts(body: JsonParts): Promise<Buffer> {
-  const chunks: Buffer[] = [GZIP_HEADER];
+  // Every piece first, so that the member is written into one buffer of its final size: no buffer per block
+  // header, and no concatenation copying the pieces once more.
+  const pieces: { bytes: Buffer; deflated: Buffer | null }[] = [];
+  let length = GZIP_HEADER.length + FINAL_EMPTY_BLOCK.length + TRAILER_BYTES;
   let crc = 0;
   let size = 0;
   for (const part of body.parts) {
@@ -22,24 +25,35 @@ export async function gzipParts(body: JsonParts): Promise<Buffer> {
     if (bytes.length === 0) continue;
     crc = crc32(bytes, crc);
     size += bytes.length;
-    if (part instanceof SharedJson) chunks.push(await part.deflateBlocks());
-    else for (let at = 0; at < bytes.length; at += MAX_STORED_BLOCK) chunks.push(...storedBlock(bytes.subarray(at, at + MAX_STORED_BLOCK)));
+    const deflated = part instanceof SharedJson ? await part.deflateBlocks() : null;
+    pieces.push({ bytes, deflated });
+    length += deflated !== null ? deflated.length : bytes.length + STORED_HEADER_BYTES * Math.ceil(bytes.length / MAX_STORED_BLOCK);
   }
-  const trailer = Buffer.alloc(8);
-  trailer.writeUInt32LE(crc >>> 0, 0);
+  const member = Buffer.allocUnsafe(length);
+  let at = GZIP_HEADER.copy(member, 0);
+  for (const { bytes, deflated } of pieces) {
+    if (deflated !== null) at += deflated.copy(member, at);
+    else for (let from = 0; from < bytes.length; from += MAX_STORED_BLOCK) at = writeStoredBlock(member, at, bytes.subarray(from, from + MAX_STORED_BLOCK));
+  }
+  at += FINAL_EMPTY_BLOCK.copy(member, at);
+  member.writeUInt32LE(crc >>> 0, at);
   // ISIZE is the length modulo 2^32.
-  trailer.writeUInt32LE(size % 0x1_0000_0000, 4);
-  chunks.push(FINAL_EMPTY_BLOCK, trailer);
-  return Buffer.concat(chunks);
+  member.writeUInt32LE(size % 0x1_0000_0000, at + 4);
+  return member;
 }
 
-/** A non-final stored block (BFINAL 0, BTYPE 00, padding to the byte): LEN, its one's complement, the bytes. */
-function storedBlock(bytes: Buffer): Buffer[] {
-  const header = Buffer.alloc(5);
-  header[0] = 0x00;
-  header.writeUInt16LE(bytes.length, 1);
-  header.writeUInt16LE(~bytes.length & 0xffff, 3);
-  return [header, bytes];
+const TRAILER_BYTES = 8;
+const STORED_HEADER_BYTES = 5;
+
+/**
+ * A non-final stored block (BFINAL 0, BTYPE 00, padding to the byte): LEN, its one's complement, the bytes.
+ * Written at `at`; returns where the next block starts.
+ */
+function writeStoredBlock(target: Buffer, at: number, bytes: Buffer): number {
+  target[at] = 0x00;
+  target.writeUInt16LE(bytes.length, at + 1);
+  target.writeUInt16LE(~bytes.length & 0xffff, at + 3);
+  return at + STORED_HEADER_BYTES + bytes.copy(target, at + STORED_HEADER_BYTES);
 }
 
 /** zlib's CRC-32 from Node 20.15 on; before that, the same table-driven CRC (IEEE 802.3, reflected) here. */

@@ -5,6 +5,7 @@ import { ResetRequiredError } from '../reset-required-error.js';
 import type { ServedTable } from '../served-table.js';
 import { markShared } from '../../http/json-parts.js';
 import { ByteBoundedLru } from './byte-bounded-lru.js';
+import { TableSignatures } from '../table-signatures.js';
 import { quietUpTo, type Epoch } from './serving-clock.js';
 
 export interface SharedPagesOptions {
@@ -53,9 +54,7 @@ export class SharedPages {
   readonly stats: SharedPageStats = { reads: 0, hits: 0, quiet: 0 };
   private readonly kept: ByteBoundedLru<KeptPage>;
   private readonly reading = new Map<string, Promise<KeptPage>>();
-  private readonly signatures = new WeakMap<ServedTable, string>();
-  /** The id of every signature met: one per served description, which changes only when a declaration does. */
-  private readonly signatureIds = new Map<string, string>();
+  private readonly signatures = new TableSignatures();
 
   constructor(private readonly options: SharedPagesOptions) {
     this.kept = new ByteBoundedLru(options.maxBytes, options.maxAgeMs);
@@ -110,24 +109,12 @@ export class SharedPages {
 
   private keyOf(request: SharedPageRequest, since: bigint, epoch: Epoch, limit: number, perLoja: boolean): string {
     const { table, cursor } = request;
-    let signature = this.signatures.get(table);
-    if (signature === undefined) this.signatures.set(table, (signature = this.signatureIdOf(table)));
+    const signature = this.signatures.idOf(table);
     // A first page holds the table's changes from `since` up to its latest one (quietFrom): later epochs that
     // only moved other tables share it (extendedTo). A table the clock does not know is keyed by the upper version.
     const quietFrom = epoch.quietFrom.get(table.trackingName);
     const window = cursor !== null ? `cursor=${cursor.to}/${cursor.v}/${cursor.k}` : quietFrom !== undefined ? `quiet=${quietFrom}` : `upper=${epoch.upper}`;
     return [epoch.incarnation, signature, since, window, limit, perLoja ? request.lojaId : '*'].join('|');
-  }
-
-  /**
-   * A short stand-in for the table's signature in page keys: the signature is the whole served description, and
-   * a key is built and hashed for every request that reads a page.
-   */
-  private signatureIdOf(table: ServedTable): string {
-    const signature = signatureOf(table);
-    let id = this.signatureIds.get(signature);
-    if (id === undefined) this.signatureIds.set(signature, (id = `t${this.signatureIds.size}`));
-    return id;
   }
 
   private async shared(key: string, upper: bigint, read: () => Promise<ChangesRead>): Promise<KeptPage> {
@@ -186,15 +173,6 @@ interface Picked {
 function extendedTo({ page, readUpper }: KeptPage, upper: bigint): ChangesRead {
   const whole = !page.hasMore && page.next === null && page.toVersion === readUpper.toString();
   return whole && upper > readUpper ? { ...page, toVersion: upper.toString() } : page;
-}
-
-/**
- * What a page of a table depends on besides its window: the table and its served columns as the registry
- * describes them now. The registry hands new objects on every reload, so the description, not the object, keys
- * the page: a column added or a filter changed makes new pages, an unchanged reload shares the old ones.
- */
-function signatureOf(table: ServedTable): string {
-  return JSON.stringify([table.name, table.sqlName, table.keys, table.columns, table.filter]);
 }
 
 /** The served name of the key column a table is filtered on, when the page can be cut per loja by key alone. */

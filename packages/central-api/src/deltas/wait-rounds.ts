@@ -1,0 +1,205 @@
+import type { ChangesPage, WaitPage } from '@goldpdv/core';
+import type { ChangesRead } from './db/delta-store.js';
+import type { Watch } from './live/long-poll-hub.js';
+import { pageOfRead } from './page-of-read.js';
+import type { Epoch, ServingClock } from './live/serving-clock.js';
+import type { SharedPages } from './live/shared-pages.js';
+import { ResetRequiredError } from './reset-required-error.js';
+import type { ServedTable } from './served-table.js';
+import { TablePausedError } from './table-paused-error.js';
+import { servedTableNamed, type TableRegistry } from './table-registry.js';
+import { TableSignatures } from './table-signatures.js';
+import { UnknownTableError } from './unknown-table-error.js';
+
+/** A table a wait watches, and the version up to which its window is known empty for this PDV. */
+export interface Watched {
+  table: ServedTable;
+  watch: Watch;
+}
+
+/** One round of a wait (GET /v1/changes/wait) or a change stream's line, for one PDV. */
+export interface RoundQuery {
+  watched: readonly Watched[];
+  lojaId: number;
+  /** Each table's checkpoint: where its carried page starts. */
+  since: ReadonlyMap<string, bigint>;
+  /** Carry the first page of each changed table whose Sync-Token is given (by table name); null: names only. */
+  pages: { limit: number; syncTokens: ReadonlyMap<string, string> } | null;
+  /** Tables to name whatever their windows hold (a wait's first round: tables it cannot read as asked). */
+  attention: readonly string[];
+}
+
+export interface RoundAnswer {
+  /** The tables with changes for this PDV (or a reset, a pause), watched order, `attention` first. */
+  changed: readonly string[];
+  /** The incarnation of the database read; null when nothing was read. */
+  incarnation: string | null;
+  /** With `pages`: the carried first pages, each admitted by the PDV's own Sync-Token. */
+  pages?: WaitPage[];
+}
+
+/** A changed table's first page as read for every PDV of the round's key; null: named only (a reset, a pause). */
+type SharedPage = { table: ServedTable; read: ChangesRead; page: ChangesPage } | null;
+
+/** What a round finds, whoever asks it: the same for every PDV with the same key (RoundKey) in one epoch. */
+interface SharedRound {
+  changed: readonly string[];
+  /** Per watched table: the level its window is known quiet up to, when that moved it up; else null. */
+  levels: readonly (bigint | null)[];
+  incarnation: string | null;
+  pages: ReadonlyMap<string, SharedPage>;
+}
+
+export interface WaitRoundsOptions {
+  registry: TableRegistry;
+  clock: ServingClock;
+  pages: SharedPages;
+  /** The page of a changed table for this PDV alone, read as GET /v1/changes reads it (admission, a reset's read). */
+  readAlone(table: string, since: bigint, limit: number, lojaId: number, syncToken: string): Promise<WaitPage>;
+  /**
+   * Whether the Sync-Token admits this PDV to a page read from `incarnation`; with the token to hand back when it
+   * does (renewed under the newest key), null when it does not (the page is then read alone).
+   */
+  admit(syncToken: string, table: ServedTable, lojaId: number, incarnation: string): Promise<string | null>;
+  /** Rounds kept per epoch; past it a round is read for its PDV alone. */
+  maxPerEpoch?: number;
+}
+
+/**
+ * The rounds of the waits: which watched tables have changes for a PDV, and their first pages.
+ *
+ * A change releases thousands of PDVs at once, and the PDVs of one loja that stood at the same checkpoints read
+ * exactly the same round: the same windows of the same shared pages (SharedPages), in the same epoch. So a round
+ * is worked out once per epoch for each key (the tables and their levels and checkpoints, the page size, the loja
+ * where a table is filtered by it) and handed to each of them; only what is the PDV's own is done per PDV: the
+ * admission of its Sync-Token, and the token it gets back. A PDV whose token does not admit it to a carried page
+ * gets that page read for it alone, as GET /v1/changes would (its reset, its other scope).
+ */
+export class WaitRounds {
+  private readonly byEpoch = new WeakMap<Epoch, Map<string, Promise<SharedRound>>>();
+  private readonly signatures = new TableSignatures();
+  private readonly maxPerEpoch: number;
+  /** Rounds worked out, and rounds handed over from one worked out for another PDV (metrics, tests). */
+  readonly stats = { worked: 0, shared: 0 };
+
+  constructor(private readonly options: WaitRoundsOptions) {
+    this.maxPerEpoch = options.maxPerEpoch ?? DEFAULT_MAX_PER_EPOCH;
+  }
+
+  /** One round for the query's PDV; moves its watches' levels up where their tables are quiet. */
+  async run(query: RoundQuery): Promise<RoundAnswer> {
+    const epoch = await this.options.clock.current();
+    const round = await this.sharedRound(query, epoch);
+    round.levels.forEach((level, index) => {
+      const watch = query.watched[index]!.watch;
+      if (level !== null && level > watch.level) watch.level = level;
+    });
+    if (query.pages === null || round.changed.length === 0) return { changed: round.changed, incarnation: round.incarnation };
+    const carried: WaitPage[] = [];
+    for (const name of round.changed) {
+      const syncToken = query.pages.syncTokens.get(name);
+      const since = query.since.get(name);
+      const shared = round.pages.get(name);
+      if (syncToken === undefined || since === undefined || shared == null) continue;
+      const handed = await this.options.admit(syncToken, shared.table, query.lojaId, shared.read.incarnation);
+      if (handed !== null) {
+        carried.push({ page: shared.page, syncToken: handed, incarnation: shared.read.incarnation });
+        continue;
+      }
+      try {
+        carried.push(await this.options.readAlone(name, since, query.pages.limit, query.lojaId, syncToken));
+      } catch (error) {
+        if (!namedOnly(error)) throw error;
+      }
+    }
+    return { changed: round.changed, incarnation: round.incarnation, pages: carried };
+  }
+
+  private sharedRound(query: RoundQuery, epoch: Epoch | null): Promise<SharedRound> {
+    // Without an epoch there is nothing to share (each read takes its own bound); a first round's attention is rare.
+    if (epoch === null || query.attention.length > 0) return this.work(query, epoch);
+    let rounds = this.byEpoch.get(epoch);
+    if (rounds === undefined) this.byEpoch.set(epoch, (rounds = new Map()));
+    const key = this.keyOf(query);
+    const known = rounds.get(key);
+    if (known !== undefined) {
+      this.stats.shared += 1;
+      return known;
+    }
+    const working = this.work(query, epoch);
+    if (rounds.size < this.maxPerEpoch) {
+      rounds.set(key, working);
+      // A failed round is not handed on: the next PDV works it out again.
+      working.catch(() => {
+        if (rounds.get(key) === working) rounds.delete(key);
+      });
+    }
+    return working;
+  }
+
+  /**
+   * What decides a round besides the epoch: each table (by its served description) with its level, checkpoint and whether a Sync-Token came for it; the page size; and the loja when a
+   * watched table is filtered by it.
+   */
+  private keyOf(query: RoundQuery): string {
+    const filtered = query.watched.some(({ table }) => table.filter !== null);
+    let key = `${query.pages?.limit ?? '-'}|${filtered ? query.lojaId : '*'}`;
+    for (const { table, watch } of query.watched) {
+      key += `|${this.signatures.idOf(table)}:${watch.level}:${query.since.get(table.name) ?? ''}:${query.pages?.syncTokens.has(table.name) ? 't' : ''}`;
+    }
+    return key;
+  }
+
+  /**
+   * Reads each watched table's window from its level, one row being enough to know (the read is the one the
+   * PDV's page of this window shares, SharedPages): the tables with changes (or a reset, a pause) are changed,
+   * the others' levels move up to their windows' ends. Then the first page of each changed table that has a
+   * checkpoint and a Sync-Token, from the checkpoint, as GET /v1/changes reads it.
+   */
+  private async work(query: RoundQuery, epoch: Epoch | null): Promise<SharedRound> {
+    this.stats.worked += 1;
+    const changed = [...query.attention];
+    const levels: (bigint | null)[] = [];
+    let incarnation = epoch?.incarnation ?? null;
+    for (const { table, watch } of query.watched) {
+      let level: bigint | null = null;
+      try {
+        const read = await this.options.pages.read({ table, since: watch.level, cursor: null, limit: 1, lojaId: query.lojaId }, epoch);
+        incarnation = read.incarnation;
+        if (read.changes.length > 0 || read.hasMore) changed.push(table.name);
+        else if (BigInt(read.toVersion) > watch.level) level = BigInt(read.toVersion);
+      } catch (error) {
+        if (!(error instanceof ResetRequiredError || error instanceof TablePausedError)) throw error;
+        changed.push(table.name);
+      }
+      levels.push(level);
+    }
+    const pages = new Map<string, SharedPage>();
+    if (query.pages !== null) {
+      for (const name of changed) {
+        const since = query.since.get(name);
+        if (since === undefined || !query.pages.syncTokens.has(name)) continue;
+        pages.set(name, await this.firstPage(name, since, query.pages.limit, query.lojaId, epoch));
+      }
+    }
+    return { changed, levels, incarnation, pages };
+  }
+
+  private async firstPage(name: string, since: bigint, limit: number, lojaId: number, epoch: Epoch | null): Promise<SharedPage> {
+    try {
+      const table = await servedTableNamed(this.options.registry, name);
+      const read = await this.options.pages.read({ table, since, cursor: null, limit, lojaId }, epoch);
+      return { table, read, page: pageOfRead(table, since, read) };
+    } catch (error) {
+      if (namedOnly(error)) return null;
+      throw error;
+    }
+  }
+}
+
+/** Plenty for the lojas and checkpoints of a fleet in one epoch; the bound only caps what a quiet epoch collects. */
+const DEFAULT_MAX_PER_EPOCH = 4_096;
+
+/** A changed table that cannot be carried so: the PDV reads it itself, and learns there what to do. */
+const namedOnly = (error: unknown): boolean => error instanceof ResetRequiredError || error instanceof TablePausedError || error instanceof UnknownTableError;
+
