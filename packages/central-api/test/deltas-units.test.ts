@@ -333,6 +333,41 @@ describe('serving clock and long-poll hub', () => {
     await another;
   });
 
+  it('reads at most once per notified gap while notifications keep coming, far more often than its interval', async () => {
+    const listeners = new Set<() => void>();
+    const signal = { connected: true, listening: async () => true, onNotification: (listener: () => void) => (listeners.add(listener), () => listeners.delete(listener)) };
+    let reads = 0;
+    const clock = new ServingClock({
+      read: async () => {
+        reads += 1;
+        return reading(BigInt(10 + reads), { produto: BigInt(10 + reads), loja: 3n });
+      },
+      tables: async () => ['produto', 'loja'],
+      intervalMs: 400,
+      notifiedGapMs: 40,
+      signal,
+      idleCheckMs: 60_000,
+      logger: silent,
+      isStopping: () => false,
+    });
+    clocks.push(clock);
+    const hub = new LongPollHub(clock, () => false);
+    await clock.current();
+    const wait = hub.waitForAny([{ trackingName: 'loja', level: 10n }], 5_000);
+    const before = reads;
+    // Sales notifying every 10 ms for 600 ms: one reading per gap at most (15), where the interval allows 2.
+    const started = Date.now();
+    while (Date.now() - started < 600) {
+      for (const listener of listeners) listener();
+      await sleep(10);
+    }
+    const during = reads - before;
+    expect(during).toBeGreaterThanOrEqual(5);
+    expect(during).toBeLessThanOrEqual(16);
+    hub.releaseAll('aborted');
+    await wait;
+  });
+
   it("starts a window where the table's quiet span began, and forgets spans a raised minimum valid version cut", async () => {
     const { state, clock } = rig(reading(10n, { produto: 5n, loja: 3n }));
     const tick = async (next: ClockReading) => {

@@ -56,6 +56,7 @@ export async function startCentral(backend: Backend, config: Partial<DeltasConfi
       CHANGES_STREAM_MAX_MS: 300_000,
       CHANGES_POLL_INTERVAL_MS: 20,
       CHANGES_IDLE_CHECK_MS: 5_000,
+      CHANGES_NOTIFIED_GAP_MS: 20,
       LONG_POLLS_MAX: 20_000,
       SNAPSHOTS_MAX_CONCURRENT: 8,
       SHARED_PAGES_MAX_MB: 64,

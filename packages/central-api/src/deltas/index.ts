@@ -85,6 +85,7 @@ export function startDeltas(context: DeltasContext): Deltas {
     intervalMs: config.CHANGES_POLL_INTERVAL_MS,
     signal: context.changeSignal ?? null,
     idleCheckMs: config.CHANGES_IDLE_CHECK_MS,
+    notifiedGapMs: config.CHANGES_NOTIFIED_GAP_MS,
     logger,
     isStopping,
   });

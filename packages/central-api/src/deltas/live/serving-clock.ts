@@ -27,6 +27,11 @@ export interface ServingClockOptions {
   signal?: ChangeSignal | null;
   /** While the signal listens and nothing is pending: how often the clock reads anyway. */
   idleCheckMs?: number;
+  /**
+   * While the signal listens: the least time between a reading and the next that a notification (or a committed
+   * change not settled yet) calls for. Defaults to intervalMs.
+   */
+  notifiedGapMs?: number;
   logger: CentralLogger;
   isStopping(): boolean;
 }
@@ -58,9 +63,11 @@ const ACTIVE_AFTER_READ_MS = 5_000;
 /**
  * Ticks once per interval while someone waits or has read lately, and not at all otherwise: one statement per
  * tick for every table, whatever the number of requests. With a change signal that listens, it rests between
- * notifications instead: a tick follows each notification (at most one per interval, so a burst of commits costs
- * one), ticks go on every interval while the last one saw a committed change that is not settled yet (an older
- * transaction still open), and otherwise one tick per idleCheckMs makes sure. A read that finds the clock idle or behind ticks it
+ * notifications instead: a tick follows each notification (at most one per notifiedGapMs, so a burst of commits
+ * costs one), ticks go on at that pace while the last one saw a committed change that is not settled yet (an
+ * older transaction still open), and otherwise one tick per idleCheckMs makes sure. The gap is shorter than the
+ * interval: a notification says that there is something to serve, where the interval only bounds polling for
+ * nothing (SQL Server, or a lost signal). A read that finds the clock idle or behind ticks it
  * first (`current()`), so a first read after a quiet spell does not serve a stale epoch. It holds nothing
  * another replica needs: replicas may be in different epochs, and page-reads.ts reads the bound itself when a
  * client brings a version above this replica's.
@@ -147,13 +154,18 @@ export class ServingClock {
     return !this.stopped && (this.hasWaiters() || Date.now() - this.lastReadAt < ACTIVE_AFTER_READ_MS);
   }
 
-  /** How long an epoch stays current: an interval, or idleCheckMs while the signal listens and nothing is pending. */
+  /**
+   * How long an epoch stays current: an interval without a listening signal; with one, notifiedGapMs while a
+   * notification or an unsettled change is pending, and idleCheckMs otherwise.
+   */
   private pauseMs(): number {
-    const resting = this.options.signal?.connected === true && !this.dirty && !this.unsettled;
-    return resting ? Math.max(this.options.intervalMs, this.options.idleCheckMs ?? this.options.intervalMs) : this.options.intervalMs;
+    const { intervalMs, idleCheckMs, notifiedGapMs } = this.options;
+    if (this.options.signal?.connected !== true) return intervalMs;
+    if (this.dirty || this.unsettled) return notifiedGapMs ?? intervalMs;
+    return Math.max(intervalMs, idleCheckMs ?? intervalMs);
   }
 
-  /** A notification: the next tick comes an interval after the last one at the latest, not after the rest. */
+  /** A notification: the next tick comes notifiedGapMs after the last one at the latest, not after the rest. */
   private notified(): void {
     this.dirty = true;
     if (this.timer === undefined) return this.schedule();
