@@ -10,7 +10,16 @@ import { jsonOf, JsonParts, type SharedJson } from '../http/json-parts.js';
 
 const json = JSON.stringify;
 
-function pageParts(page: ChangesPage): (string | SharedJson)[] {
+/** Each page's parts, made once: a page of a wait round is one object for every PDV that shares the round (wait-rounds.ts). */
+const partsOfPages = new WeakMap<ChangesPage, readonly (string | SharedJson)[]>();
+
+function pageParts(page: ChangesPage): readonly (string | SharedJson)[] {
+  let parts = partsOfPages.get(page);
+  if (parts === undefined) partsOfPages.set(page, (parts = partsOf(page)));
+  return parts;
+}
+
+function partsOf(page: ChangesPage): (string | SharedJson)[] {
   return [
     `{"table":${json(page.table)},"sinceVersion":${json(page.sinceVersion)},"toVersion":${json(page.toVersion)},"keyColumns":${json(page.keyColumns)},"columns":`,
     jsonOf(page.columns),
