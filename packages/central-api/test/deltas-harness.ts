@@ -232,6 +232,7 @@ export async function startDeltasRig(backend: Backend, config: Partial<DeltasCon
         closing ??= (async () => {
           stopping = true;
           await live.stop(1_000);
+          changes.stop();
           await logging.close();
           await database.dispose();
         })();

@@ -75,6 +75,8 @@ export interface ChangesService {
   streamChanges(query: WaitQuery): AsyncGenerator<ChangesWaitAnswer, void, undefined>;
   /** The wait rounds worked out, and those handed over from one worked out for another PDV (WaitRounds). */
   readonly roundStats: { readonly worked: number; readonly shared: number };
+  /** Lets go of what it keeps for later requests (its timer included). Safe to call twice. */
+  stop(): void;
 }
 
 function checkCursor(cursor: ChangesCursor, since: bigint): void {
@@ -107,6 +109,10 @@ export function createChangesService(options: ChangesServiceOptions): ChangesSer
   const service: ChangesService = {
     get roundStats() {
       return rounds.stats;
+    },
+
+    stop() {
+      rounds.stop();
     },
 
     async readChanges(query) {

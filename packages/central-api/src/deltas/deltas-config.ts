@@ -32,9 +32,9 @@ export const deltasEnv = {
   CHANGES_IDLE_CHECK_MS: envInt(200, 600_000).default(5_000),
   /**
    * On a PostgreSQL server, where the change triggers notify: the least time between two readings of the versions
-   * that notifications call for (or a committed change that waits behind an older open transaction). Shorter than
-   * CHANGES_POLL_INTERVAL_MS, since each such reading has something to serve: it is most of a change's delay
-   * before the PDVs hear of it while other commits (sales) keep notifying.
+   * that notifications call for (never more than CHANGES_POLL_INTERVAL_MS). Shorter than the interval, since each
+   * such reading has something to serve: it is most of a change's delay before the PDVs hear of it while other
+   * commits (sales) keep notifying.
    */
   CHANGES_NOTIFIED_GAP_MS: envInt(10, 5_000).default(50),
   /** Long polls one replica holds at once (GET /v1/changes with `wait`); beyond it, 503 with Retry-After. */

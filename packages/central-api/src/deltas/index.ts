@@ -111,6 +111,7 @@ export function startDeltas(context: DeltasContext): Deltas {
   context.onStop?.(() => {
     hub.releaseAll('stopping');
     clock.stop();
+    changes.stop();
   });
   const retention = startRetentionSchedule({ db, cleanup: store.cleanupChangeLog, intervalMs: config.CHANGE_RETENTION_CLEANUP_INTERVAL_MS, logger, isStopping });
   context.onStop?.(() => retention.stop());

@@ -38,8 +38,11 @@ export interface RoundAnswer {
   pages?: WaitPage[];
 }
 
-/** A changed table's first page as read for every PDV of the round's key; null: named only (a reset, a pause). */
-type SharedPage = { table: ServedTable; read: ChangesRead; page: ChangesPage } | null;
+/**
+ * A changed table's first page as read for every PDV of the round's key, with the loja it was read for; null:
+ * named only (a reset, a pause).
+ */
+type SharedPage = { table: ServedTable; lojaId: number; read: ChangesRead; page: ChangesPage } | null;
 
 /** What a round finds, whoever asks it: the same for every PDV with the same key (RoundKey) in one epoch. */
 interface SharedRound {
@@ -63,6 +66,8 @@ export interface WaitRoundsOptions {
   admit(syncToken: string, table: ServedTable, lojaId: number, incarnation: string): Promise<string | null>;
   /** Rounds kept per epoch; past it a round is read for its PDV alone. */
   maxPerEpoch?: number;
+  /** How long a round is handed on to other PDVs (ms). */
+  keptMs?: number;
 }
 
 /**
@@ -76,14 +81,27 @@ export interface WaitRoundsOptions {
  * gets that page read for it alone, as GET /v1/changes would (its reset, its other scope).
  */
 export class WaitRounds {
-  private readonly byEpoch = new WeakMap<Epoch, Map<string, Promise<SharedRound>>>();
+  /** The rounds of the latest epoch met, each handed on for keptMs (a timer forgets them after that). */
+  private kept: { epoch: Epoch; rounds: Map<string, KeptRound> } | null = null;
+  private sweeping: NodeJS.Timeout | undefined;
+  private stopped = false;
   private readonly signatures = new TableSignatures();
   private readonly maxPerEpoch: number;
+  private readonly keptMs: number;
   /** Rounds worked out, and rounds handed over from one worked out for another PDV (metrics, tests). */
   readonly stats = { worked: 0, shared: 0 };
 
   constructor(private readonly options: WaitRoundsOptions) {
     this.maxPerEpoch = options.maxPerEpoch ?? DEFAULT_MAX_PER_EPOCH;
+    this.keptMs = options.keptMs ?? DEFAULT_KEPT_MS;
+  }
+
+  /** Forgets every kept round and its timer. Safe to call twice; rounds run after it are not kept. */
+  stop(): void {
+    this.stopped = true;
+    clearTimeout(this.sweeping);
+    this.sweeping = undefined;
+    this.kept = null;
   }
 
   /** One round for the query's PDV; moves its watches' levels up where their tables are quiet. */
@@ -101,7 +119,9 @@ export class WaitRounds {
       const since = query.since.get(name);
       const shared = round.pages.get(name);
       if (syncToken === undefined || since === undefined || shared == null) continue;
-      const handed = await this.options.admit(syncToken, shared.table, query.lojaId, shared.read.incarnation);
+      // A table filtered by loja since the stream began (a registry reload) was read for the key's first PDV only.
+      const ofItsLoja = shared.table.filter === null || shared.lojaId === query.lojaId;
+      const handed = ofItsLoja ? await this.options.admit(syncToken, shared.table, query.lojaId, shared.read.incarnation) : null;
       if (handed !== null) {
         carried.push({ page: shared.page, syncToken: handed, incarnation: shared.read.incarnation });
         continue;
@@ -117,24 +137,53 @@ export class WaitRounds {
 
   private sharedRound(query: RoundQuery, epoch: Epoch | null): Promise<SharedRound> {
     // Without an epoch there is nothing to share (each read takes its own bound); a first round's attention is rare.
-    if (epoch === null || query.attention.length > 0) return this.work(query, epoch);
-    let rounds = this.byEpoch.get(epoch);
-    if (rounds === undefined) this.byEpoch.set(epoch, (rounds = new Map()));
+    const rounds = epoch === null || query.attention.length > 0 || this.stopped ? null : this.roundsOf(epoch);
+    if (rounds === null) return this.work(query, epoch);
     const key = this.keyOf(query);
+    const now = Date.now();
     const known = rounds.get(key);
-    if (known !== undefined) {
+    if (known !== undefined && now - known.at <= this.keptMs) {
       this.stats.shared += 1;
-      return known;
+      return known.round;
     }
     const working = this.work(query, epoch);
+    if (rounds.size >= this.maxPerEpoch) forgetOlderThan(rounds, now - this.keptMs);
     if (rounds.size < this.maxPerEpoch) {
-      rounds.set(key, working);
+      const kept = { round: working, at: now };
+      rounds.set(key, kept);
+      this.sweepSoon();
       // A failed round is not handed on: the next PDV works it out again.
       working.catch(() => {
-        if (rounds.get(key) === working) rounds.delete(key);
+        if (rounds.get(key) === kept) rounds.delete(key);
       });
     }
     return working;
+  }
+
+  /** The rounds of this epoch: a newer one replaces the kept ones; null for a reader still in an older one. */
+  private roundsOf(epoch: Epoch): Map<string, KeptRound> | null {
+    if (this.kept?.epoch === epoch) return this.kept.rounds;
+    if (this.kept !== null && epoch.since < this.kept.epoch.since) return null;
+    this.kept = { epoch, rounds: new Map() };
+    return this.kept.rounds;
+  }
+
+  /**
+   * An epoch lasts as long as nothing changes, hours at night, and a round holds its pages: what is kept goes
+   * with its time, so that pages the shared-page cache let go are not held here.
+   */
+  private sweepSoon(): void {
+    if (this.sweeping !== undefined) return;
+    this.sweeping = setTimeout(() => {
+      this.sweeping = undefined;
+      const rounds = this.kept?.rounds;
+      if (rounds === undefined) return;
+      forgetOlderThan(rounds, Date.now() - this.keptMs);
+      if (rounds.size > 0) this.sweepSoon();
+      else this.kept = null;
+    }, this.keptMs);
+    // Memory only: never what keeps a process alive.
+    this.sweeping.unref();
   }
 
   /**
@@ -189,7 +238,7 @@ export class WaitRounds {
     try {
       const table = await servedTableNamed(this.options.registry, name);
       const read = await this.options.pages.read({ table, since, cursor: null, limit, lojaId }, epoch);
-      return { table, read, page: pageOfRead(table, since, read) };
+      return { table, lojaId, read, page: pageOfRead(table, since, read) };
     } catch (error) {
       if (namedOnly(error)) return null;
       throw error;
@@ -197,8 +246,23 @@ export class WaitRounds {
   }
 }
 
-/** Plenty for the lojas and checkpoints of a fleet in one epoch; the bound only caps what a quiet epoch collects. */
+/** A round worked out for one PDV, and when. */
+interface KeptRound {
+  round: Promise<SharedRound>;
+  at: number;
+}
+
+/** Plenty for the lojas and checkpoints of a fleet in one epoch. */
 const DEFAULT_MAX_PER_EPOCH = 4_096;
+/**
+ * How long a round is handed on: the PDVs that share one are those a change wakes together, whose releases take
+ * a second or two at fleet scale; a PDV that comes later in a long epoch works its round out again.
+ */
+const DEFAULT_KEPT_MS = 5_000;
+
+function forgetOlderThan(rounds: Map<string, KeptRound>, oldest: number): void {
+  for (const [key, kept] of rounds) if (kept.at < oldest) rounds.delete(key);
+}
 
 /** A changed table that cannot be carried so: the PDV reads it itself, and learns there what to do. */
 const namedOnly = (error: unknown): boolean => error instanceof ResetRequiredError || error instanceof TablePausedError || error instanceof UnknownTableError;

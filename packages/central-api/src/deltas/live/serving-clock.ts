@@ -28,8 +28,8 @@ export interface ServingClockOptions {
   /** While the signal listens and nothing is pending: how often the clock reads anyway. */
   idleCheckMs?: number;
   /**
-   * While the signal listens: the least time between a reading and the next that a notification (or a committed
-   * change not settled yet) calls for. Defaults to intervalMs.
+   * While the signal listens: the least time between a reading and the next that a notification calls for (at
+   * most intervalMs, its default).
    */
   notifiedGapMs?: number;
   logger: CentralLogger;
@@ -64,7 +64,7 @@ const ACTIVE_AFTER_READ_MS = 5_000;
  * Ticks once per interval while someone waits or has read lately, and not at all otherwise: one statement per
  * tick for every table, whatever the number of requests. With a change signal that listens, it rests between
  * notifications instead: a tick follows each notification (at most one per notifiedGapMs, so a burst of commits
- * costs one), ticks go on at that pace while the last one saw a committed change that is not settled yet (an
+ * costs one), ticks go on every interval while the last one saw a committed change that is not settled yet (an
  * older transaction still open), and otherwise one tick per idleCheckMs makes sure. The gap is shorter than the
  * interval: a notification says that there is something to serve, where the interval only bounds polling for
  * nothing (SQL Server, or a lost signal). A read that finds the clock idle or behind ticks it
@@ -89,6 +89,8 @@ export class ServingClock {
   private dirty = true;
   /** The last reading saw a committed change above its settled bound: the next one will serve it. */
   private unsettled = false;
+  /** The last reading failed: the next comes an interval later, however many notifications come. */
+  private failing = false;
   ticks = 0;
 
   constructor(private readonly options: ServingClockOptions) {
@@ -155,13 +157,14 @@ export class ServingClock {
   }
 
   /**
-   * How long an epoch stays current: an interval without a listening signal; with one, notifiedGapMs while a
-   * notification or an unsettled change is pending, and idleCheckMs otherwise.
+   * How long an epoch stays current: an interval without a listening signal, after a failed reading, or while a
+   * committed change waits behind an older open transaction (whose end may notify nothing); with the signal,
+   * notifiedGapMs (never more than the interval) while a notification is pending, and idleCheckMs otherwise.
    */
   private pauseMs(): number {
     const { intervalMs, idleCheckMs, notifiedGapMs } = this.options;
-    if (this.options.signal?.connected !== true) return intervalMs;
-    if (this.dirty || this.unsettled) return notifiedGapMs ?? intervalMs;
+    if (this.options.signal?.connected !== true || this.failing || this.unsettled) return intervalMs;
+    if (this.dirty) return Math.min(notifiedGapMs ?? intervalMs, intervalMs);
     return Math.max(intervalMs, idleCheckMs ?? intervalMs);
   }
 
@@ -209,6 +212,7 @@ export class ServingClock {
       const reading = await this.options.read(await this.options.tables(), this.last);
       this.last = reading;
       this.lastTickAt = startedAt;
+      this.failing = false;
       this.unsettled = reading.unsettled === true;
       this.ticks += 1;
       const previous = this.epochValue;
@@ -220,6 +224,7 @@ export class ServingClock {
       return this.epochValue;
     } catch (error) {
       this.dirty = true;
+      this.failing = true;
       if (Date.now() - this.lastErrorLogAt > ERROR_LOG_EVERY_MS) {
         this.lastErrorLogAt = Date.now();
         this.options.logger.warn({ err: error }, 'serving clock: reading the versions failed; reads take their own bound meanwhile');
