@@ -295,23 +295,21 @@ describe('serving clock and long-poll hub', () => {
     expect(await wait).toMatchObject({ kind: 'changed', changed: ['produto'] });
   });
 
-  it('rests while its change signal listens, reads every interval while it does not, and at once on a notification', async () => {
+  /** A clock whose change signal listens (until a test says otherwise), and the listeners its notifications go to. */
+  const listeningClock = (read: () => ClockReading, timing: { intervalMs: number; notifiedGapMs?: number }) => {
     const listeners = new Set<() => void>();
     const signal = { connected: true, listening: async () => signal.connected, onNotification: (listener: () => void) => (listeners.add(listener), () => listeners.delete(listener)) };
-    const state = { reads: 0, next: reading(10n, { produto: 5n, loja: 3n }) };
-    const clock = new ServingClock({
-      read: async () => {
-        state.reads += 1;
-        return state.next;
-      },
-      tables: async () => ['produto', 'loja'],
-      intervalMs: 40,
-      signal,
-      idleCheckMs: 60_000,
-      logger: silent,
-      isStopping: () => false,
-    });
+    const clock = new ServingClock({ read: async () => read(), tables: async () => ['produto', 'loja'], ...timing, signal, idleCheckMs: 60_000, logger: silent, isStopping: () => false });
     clocks.push(clock);
+    return { clock, signal, listeners };
+  };
+
+  it('rests while its change signal listens, reads every interval while it does not, and at once on a notification', async () => {
+    const state = { reads: 0, next: reading(10n, { produto: 5n, loja: 3n }) };
+    const { clock, signal, listeners } = listeningClock(() => {
+      state.reads += 1;
+      return state.next;
+    }, { intervalMs: 40 });
     const hub = new LongPollHub(clock, () => false);
     await clock.current();
     const wait = hub.waitForAny([{ trackingName: 'produto', level: 10n }], 3_000);
@@ -334,23 +332,11 @@ describe('serving clock and long-poll hub', () => {
   });
 
   it('reads at most once per notified gap while notifications keep coming, far more often than its interval', async () => {
-    const listeners = new Set<() => void>();
-    const signal = { connected: true, listening: async () => true, onNotification: (listener: () => void) => (listeners.add(listener), () => listeners.delete(listener)) };
     let reads = 0;
-    const clock = new ServingClock({
-      read: async () => {
-        reads += 1;
-        return reading(BigInt(10 + reads), { produto: BigInt(10 + reads), loja: 3n });
-      },
-      tables: async () => ['produto', 'loja'],
-      intervalMs: 1_000,
-      notifiedGapMs: 40,
-      signal,
-      idleCheckMs: 60_000,
-      logger: silent,
-      isStopping: () => false,
-    });
-    clocks.push(clock);
+    const { clock, listeners } = listeningClock(() => {
+      reads += 1;
+      return reading(BigInt(10 + reads), { produto: BigInt(10 + reads), loja: 3n });
+    }, { intervalMs: 1_000, notifiedGapMs: 40 });
     const hub = new LongPollHub(clock, () => false);
     await clock.current();
     const wait = hub.waitForAny([{ trackingName: 'loja', level: 10n }], 5_000);
