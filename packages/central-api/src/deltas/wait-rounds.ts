@@ -75,10 +75,10 @@ export interface WaitRoundsOptions {
  *
  * A change releases thousands of PDVs at once, and the PDVs of one loja that stood at the same checkpoints read
  * exactly the same round: the same windows of the same shared pages (SharedPages), in the same epoch. So a round
- * is worked out once per epoch for each key (the tables and their levels and checkpoints, the page size, the loja
- * where a table is filtered by it) and handed to each of them; only what is the PDV's own is done per PDV: the
- * admission of its Sync-Token, and the token it gets back. A PDV whose token does not admit it to a carried page
- * gets that page read for it alone, as GET /v1/changes would (its reset, its other scope).
+ * is worked out once per epoch for each key (the tables and their levels and checkpoints, the page size, the
+ * loja where a table is filtered by it) and handed, for keptMs, to each of them; only what is the PDV's own is
+ * done per PDV: the admission of its Sync-Token, and the token it gets back. A PDV whose token does not admit it
+ * to a carried page gets that page read for it alone, as GET /v1/changes would (its reset, its other scope).
  */
 export class WaitRounds {
   /** The rounds of the latest epoch met, each handed on for keptMs (a timer forgets them after that). */
@@ -187,8 +187,8 @@ export class WaitRounds {
   }
 
   /**
-   * What decides a round besides the epoch: each table (by its served description) with its level, checkpoint and whether a Sync-Token came for it; the page size; and the loja when a
-   * watched table is filtered by it.
+   * What decides a round besides the epoch: each table (by its served description) with its level, checkpoint
+   * and whether a Sync-Token came for it; the page size; and the loja when a watched table is filtered by it.
    */
   private keyOf(query: RoundQuery): string {
     const filtered = query.watched.some(({ table }) => table.filter !== null);
