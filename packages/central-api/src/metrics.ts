@@ -66,15 +66,15 @@ export class CentralMetrics {
     hub: { waiting: number };
     clock: { ticks: number };
     /** Wait rounds (a wait's or a stream line's reads) worked out, and handed over from one worked out for another PDV. */
-    rounds?: { readonly worked: number; readonly shared: number };
+    rounds: { readonly worked: number; readonly shared: number };
     caps: readonly { what: string; refused: number }[];
   }): void {
     const registers = [this.register];
     countedFrom(this.register, 'goldpdv_shared_page_reads_total', 'Changes pages read from the database, each served to every request for the same window', () => serving.pages.stats.reads);
     countedFrom(this.register, 'goldpdv_shared_page_hits_total', 'Changes pages answered from a page read for another request', () => serving.pages.stats.hits);
     countedFrom(this.register, 'goldpdv_shared_page_quiet_total', 'Changes pages answered empty from the serving clock, with no read', () => serving.pages.stats.quiet);
-    countedFrom(this.register, 'goldpdv_wait_rounds_worked_total', 'Wait rounds (which tables changed for a PDV, their first pages) worked out', () => serving.rounds?.worked ?? 0);
-    countedFrom(this.register, 'goldpdv_wait_rounds_shared_total', 'Wait rounds handed over from one worked out for another PDV in the same epoch', () => serving.rounds?.shared ?? 0);
+    countedFrom(this.register, 'goldpdv_wait_rounds_worked_total', 'Wait rounds (which tables changed for a PDV, their first pages) worked out', () => serving.rounds.worked);
+    countedFrom(this.register, 'goldpdv_wait_rounds_shared_total', 'Wait rounds handed over from one worked out for another PDV in the same epoch', () => serving.rounds.shared);
     countedFrom(this.register, 'goldpdv_serving_clock_ticks_total', 'Readings of the versions of every served table (one statement each)', () => serving.clock.ticks);
     new Gauge({ name: 'goldpdv_shared_pages_bytes', help: 'Memory the kept changes pages take (their JSON size)', registers, collect() { this.set(serving.pages.keptBytes); } });
     new Gauge({ name: 'goldpdv_long_polls_waiting', help: 'GET /v1/changes requests waiting for a change', registers, collect() { this.set(serving.hub.waiting); } });

@@ -64,10 +64,6 @@ export interface WaitRoundsOptions {
    * does (renewed under the newest key), null when it does not (the page is then read alone).
    */
   admit(syncToken: string, table: ServedTable, lojaId: number, incarnation: string): Promise<string | null>;
-  /** Rounds kept per epoch; past it a round is read for its PDV alone. */
-  maxPerEpoch?: number;
-  /** How long a round is handed on to other PDVs (ms). */
-  keptMs?: number;
 }
 
 /**
@@ -76,25 +72,20 @@ export interface WaitRoundsOptions {
  * A change releases thousands of PDVs at once, and the PDVs of one loja that stood at the same checkpoints read
  * exactly the same round: the same windows of the same shared pages (SharedPages), in the same epoch. So a round
  * is worked out once per epoch for each key (the tables and their levels and checkpoints, the page size, the
- * loja where a table is filtered by it) and handed, for keptMs, to each of them; only what is the PDV's own is
+ * loja where a table is filtered by it) and handed, for KEPT_MS, to each of them; only what is the PDV's own is
  * done per PDV: the admission of its Sync-Token, and the token it gets back. A PDV whose token does not admit it
  * to a carried page gets that page read for it alone, as GET /v1/changes would (its reset, its other scope).
  */
 export class WaitRounds {
-  /** The rounds of the latest epoch met, each handed on for keptMs (a timer forgets them after that). */
+  /** The rounds of the latest epoch met, each handed on for KEPT_MS (a timer forgets them after that). */
   private kept: { epoch: Epoch; rounds: Map<string, KeptRound> } | null = null;
   private sweeping: NodeJS.Timeout | undefined;
   private stopped = false;
   private readonly signatures = new TableSignatures();
-  private readonly maxPerEpoch: number;
-  private readonly keptMs: number;
   /** Rounds worked out, and rounds handed over from one worked out for another PDV (metrics, tests). */
   readonly stats = { worked: 0, shared: 0 };
 
-  constructor(private readonly options: WaitRoundsOptions) {
-    this.maxPerEpoch = options.maxPerEpoch ?? DEFAULT_MAX_PER_EPOCH;
-    this.keptMs = options.keptMs ?? DEFAULT_KEPT_MS;
-  }
+  constructor(private readonly options: WaitRoundsOptions) {}
 
   /** Forgets every kept round and its timer. Safe to call twice; rounds run after it are not kept. */
   stop(): void {
@@ -142,13 +133,13 @@ export class WaitRounds {
     const key = this.keyOf(query);
     const now = Date.now();
     const known = rounds.get(key);
-    if (known !== undefined && now - known.at <= this.keptMs) {
+    if (known !== undefined && now - known.at <= KEPT_MS) {
       this.stats.shared += 1;
       return known.round;
     }
     const working = this.work(query, epoch);
-    if (rounds.size >= this.maxPerEpoch) forgetOlderThan(rounds, now - this.keptMs);
-    if (rounds.size < this.maxPerEpoch) {
+    if (rounds.size >= MAX_PER_EPOCH) forgetOlderThan(rounds, now - KEPT_MS);
+    if (rounds.size < MAX_PER_EPOCH) {
       const kept = { round: working, at: now };
       rounds.set(key, kept);
       this.sweepSoon();
@@ -178,10 +169,10 @@ export class WaitRounds {
       this.sweeping = undefined;
       const rounds = this.kept?.rounds;
       if (rounds === undefined) return;
-      forgetOlderThan(rounds, Date.now() - this.keptMs);
+      forgetOlderThan(rounds, Date.now() - KEPT_MS);
       if (rounds.size > 0) this.sweepSoon();
       else this.kept = null;
-    }, this.keptMs);
+    }, KEPT_MS);
     // Memory only: never what keeps a process alive.
     this.sweeping.unref();
   }
@@ -253,12 +244,12 @@ interface KeptRound {
 }
 
 /** Plenty for the lojas and checkpoints of a fleet in one epoch. */
-const DEFAULT_MAX_PER_EPOCH = 4_096;
+const MAX_PER_EPOCH = 4_096;
 /**
  * How long a round is handed on: the PDVs that share one are those a change wakes together, whose releases take
  * a second or two at fleet scale; a PDV that comes later in a long epoch works its round out again.
  */
-const DEFAULT_KEPT_MS = 5_000;
+const KEPT_MS = 5_000;
 
 function forgetOlderThan(rounds: Map<string, KeptRound>, oldest: number): void {
   for (const [key, kept] of rounds) if (kept.at < oldest) rounds.delete(key);
