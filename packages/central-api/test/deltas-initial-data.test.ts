@@ -107,9 +107,10 @@ describeBackends('GET /v1/changes demands the proof that the initial data was lo
 });
 
 describe('Sync-Tokens', () => {
-  const keyring = (keys: TokenKey[]): TokenKeyring => ({
+  const keyring = (keys: TokenKey[], fresh = true): TokenKeyring => ({
     signingKey: async () => keys.at(-1)!,
     keyById: async (id) => keys.find((key) => key.id === id),
+    freshKeys: () => (fresh ? keys : null),
   });
   const first = { id: 1, secret: Buffer.alloc(32, 1) };
   const second = { id: 2, secret: Buffer.alloc(32, 2) };
@@ -155,6 +156,29 @@ describe('Sync-Tokens', () => {
     keys.length = 0;
     keys.push(second);
     expect(await tokens.read(token)).toMatchObject({ valid: false, why: expect.stringContaining('key 1') });
+  });
+
+  it('admits a kept token at once only while its key is the newest, the same, and the keys need no read', async () => {
+    const keys = [first];
+    const tokens = createSyncTokens(keyring(keys));
+    const token = await tokens.issue(claims);
+    // Never checked yet: the long way first.
+    expect(tokens.readKept(token)).toBeNull();
+    await tokens.read(token);
+    expect(tokens.readKept(token)).toEqual({ reading: { valid: true, claims, keyId: 1 }, renewed: token });
+    // A newer key: renew must sign again, which the kept path does not do.
+    keys.push(second);
+    expect(tokens.readKept(token)).toBeNull();
+    keys.pop();
+    // The same id with another secret: not kept any more.
+    keys[0] = { id: 1, secret: Buffer.alloc(32, 7) };
+    expect(tokens.readKept(token)).toBeNull();
+    keys[0] = first;
+    expect(tokens.readKept(token)).not.toBeNull();
+    // Keys past their cache time: they are read again first (read, renew), so nothing is kept without that read.
+    const stale = createSyncTokens(keyring([first], false));
+    await stale.read(token);
+    expect(stale.readKept(token)).toBeNull();
   });
 
   it('refuses what it did not sign', async () => {

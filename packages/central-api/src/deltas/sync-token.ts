@@ -48,6 +48,12 @@ export interface SyncTokens {
   renew(token: string, reading: ValidReading): Promise<string>;
   /** The claims of a token this server (or a replica sharing its keys) issued; why not, otherwise. */
   read(token: string | null): Promise<SyncTokenReading>;
+  /**
+   * read and renew at once, without waiting, for a token found valid lately whose key is still the newest and
+   * known without a read of the keys: its reading, and the token to hand back (itself). Null otherwise: read and
+   * renew then tell (a token never seen, a key rotated or gone, keys to read again).
+   */
+  readKept(token: string): { reading: ValidReading; renewed: string } | null;
 }
 
 const mac = (key: TokenKey, signed: string): Buffer => createHmac('sha256', key.secret).update(signed, 'utf8').digest();
@@ -61,7 +67,7 @@ const mac = (key: TokenKey, signed: string): Buffer => createHmac('sha256', key.
  */
 const VERIFIED_KEPT = 100_000;
 
-type ValidReading = Extract<SyncTokenReading, { valid: true }>;
+export type ValidReading = Extract<SyncTokenReading, { valid: true }>;
 
 export function createSyncTokens(keyring: TokenKeyring): SyncTokens {
   const verified = new Map<string, { reading: ValidReading; secret: Buffer }>();
@@ -109,6 +115,17 @@ export function createSyncTokens(keyring: TokenKeyring): SyncTokens {
         verified.delete(token);
       }
       return check(token);
+    },
+    readKept(token) {
+      const known = verified.get(token);
+      const keys = known === undefined ? null : keyring.freshKeys();
+      if (known === undefined || keys === null) return null;
+      const newest = keys.at(-1);
+      // Signed by the newest key, unchanged: handed back as it is (renew's first case). Any other case goes the long way.
+      if (newest === undefined || newest.id !== known.reading.keyId || !newest.secret.equals(known.secret)) return null;
+      verified.delete(token);
+      verified.set(token, known);
+      return { reading: known.reading, renewed: token };
     },
   };
 }

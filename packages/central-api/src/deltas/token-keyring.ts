@@ -21,6 +21,12 @@ export interface TokenKey {
 export interface TokenKeyring {
   signingKey(): Promise<TokenKey>;
   keyById(id: number): Promise<TokenKey | undefined>;
+  /**
+   * The keys, oldest first, while those read last are still within their cache time; null when they must be read
+   * again (signingKey and keyById then read them). For the answers a change wakes by the thousand, which then
+   * need not wait for anything.
+   */
+  freshKeys(): readonly TokenKey[] | null;
 }
 
 export interface TokenKeyringOptions {
@@ -55,7 +61,8 @@ export function createTokenKeyring(options: TokenKeyringOptions): TokenKeyring {
     })();
     return loading;
   };
-  const current = async (): Promise<TokenKey[]> => (cached && Date.now() - cached.readAt < options.ttlMs ? cached.keys : load());
+  const freshKeys = (): TokenKey[] | null => (cached && Date.now() - cached.readAt < options.ttlMs ? cached.keys : null);
+  const current = async (): Promise<TokenKey[]> => freshKeys() ?? load();
 
   return {
     async signingKey() {
@@ -66,5 +73,6 @@ export function createTokenKeyring(options: TokenKeyringOptions): TokenKeyring {
       if (found || (cached && Date.now() - cached.readAt < UNKNOWN_KEY_RELOAD_MS)) return found;
       return (await load()).find((key) => key.id === id);
     },
+    freshKeys,
   };
 }

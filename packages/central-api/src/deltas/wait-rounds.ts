@@ -63,7 +63,7 @@ export interface WaitRoundsOptions {
    * Whether the Sync-Token admits this PDV to a page read from `incarnation`; with the token to hand back when it
    * does (renewed under the newest key), null when it does not (the page is then read alone).
    */
-  admit(syncToken: string, table: ServedTable, lojaId: number, incarnation: string): Promise<string | null>;
+  admit(syncToken: string, table: ServedTable, lojaId: number, incarnation: string): string | null | Promise<string | null>;
 }
 
 /**
@@ -95,14 +95,20 @@ export class WaitRounds {
     this.kept = null;
   }
 
-  /** One round for the query's PDV; moves its watches' levels up where their tables are quiet. */
+  /**
+   * One round for the query's PDV; moves its watches' levels up where their tables are quiet. A change hands the
+   * round of thousands of PDVs on within a few hundred ms, so the usual case waits for nothing (the epoch known,
+   * the round worked out, the Sync-Token kept): each await would cost every one of them a promise and a turn.
+   */
   async run(query: RoundQuery): Promise<RoundAnswer> {
-    const epoch = await this.options.clock.current();
-    const round = await this.sharedRound(query, epoch);
-    round.levels.forEach((level, index) => {
+    const epoch = this.options.clock.currentNow() ?? (await this.options.clock.current());
+    const shared = this.sharedRound(query, epoch);
+    const round = shared instanceof Promise ? await shared : shared;
+    for (let index = 0; index < round.levels.length; index += 1) {
+      const level = round.levels[index]!;
       const watch = query.watched[index]!.watch;
       if (level !== null && level > watch.level) watch.level = level;
-    });
+    }
     if (query.pages === null || round.changed.length === 0) return { changed: round.changed, incarnation: round.incarnation };
     const carried: WaitPage[] = [];
     for (const name of round.changed) {
@@ -112,7 +118,8 @@ export class WaitRounds {
       if (syncToken === undefined || since === undefined || shared == null) continue;
       // A table filtered by loja since the stream began (a registry reload) was read for the key's first PDV only.
       const ofItsLoja = shared.table.filter === null || shared.lojaId === query.lojaId;
-      const handed = ofItsLoja ? await this.options.admit(syncToken, shared.table, query.lojaId, shared.read.incarnation) : null;
+      const admitted = ofItsLoja ? this.options.admit(syncToken, shared.table, query.lojaId, shared.read.incarnation) : null;
+      const handed = admitted instanceof Promise ? await admitted : admitted;
       if (handed !== null) {
         carried.push({ page: shared.page, syncToken: handed, incarnation: shared.read.incarnation });
         continue;
@@ -126,7 +133,8 @@ export class WaitRounds {
     return { changed: round.changed, incarnation: round.incarnation, pages: carried };
   }
 
-  private sharedRound(query: RoundQuery, epoch: Epoch | null): Promise<SharedRound> {
+  /** The round of the query's key in this epoch: as it is once worked out, else the promise of it. */
+  private sharedRound(query: RoundQuery, epoch: Epoch | null): SharedRound | Promise<SharedRound> {
     // Without an epoch there is nothing to share (each read takes its own bound); a first round's attention is rare.
     const rounds = epoch === null || query.attention.length > 0 || this.stopped ? null : this.roundsOf(epoch);
     if (rounds === null) return this.work(query, epoch);
@@ -135,18 +143,21 @@ export class WaitRounds {
     const known = rounds.get(key);
     if (known !== undefined && now - known.at <= KEPT_MS) {
       this.stats.shared += 1;
-      return known.round;
+      return known.worked ?? known.round;
     }
     const working = this.work(query, epoch);
     if (rounds.size >= MAX_PER_EPOCH) forgetOlderThan(rounds, now - KEPT_MS);
     if (rounds.size < MAX_PER_EPOCH) {
-      const kept = { round: working, at: now };
+      const kept: KeptRound = { round: working, worked: undefined, at: now };
       rounds.set(key, kept);
       this.sweepSoon();
-      // A failed round is not handed on: the next PDV works it out again.
-      working.catch(() => {
-        if (rounds.get(key) === kept) rounds.delete(key);
-      });
+      working.then(
+        (round) => (kept.worked = round),
+        // A failed round is not handed on: the next PDV works it out again.
+        () => {
+          if (rounds.get(key) === kept) rounds.delete(key);
+        },
+      );
     }
     return working;
   }
@@ -240,6 +251,8 @@ export class WaitRounds {
 /** A round worked out for one PDV, and when. */
 interface KeptRound {
   round: Promise<SharedRound>;
+  /** The round once worked out: handed on as it is, with no promise to wait for. */
+  worked: SharedRound | undefined;
   at: number;
 }
 

@@ -13,7 +13,16 @@ const MAX_STORED_BLOCK = 0xffff;
  * no compressor at all. Every block before the last is non-final and byte-aligned, so the blocks simply follow
  * one another; any gzip reader inflates the result, with no reliance on multi-member support.
  */
-export async function gzipParts(body: JsonParts): Promise<Buffer> {
+export function gzipParts(body: JsonParts): Buffer | Promise<Buffer> {
+  // A change sends the same shared texts to thousands of PDVs: once deflated (by the first), each member is made
+  // at once, with no promise per answer.
+  let ready = true;
+  for (const part of body.parts) if (part instanceof SharedJson && part.deflatedNow === undefined) ready = false;
+  return ready ? memberOf(body) : Promise.all(body.parts.map((part) => (part instanceof SharedJson ? part.deflateBlocks() : null))).then(() => memberOf(body));
+}
+
+/** The member, every shared text of the body being deflated already. */
+function memberOf(body: JsonParts): Buffer {
   // Every piece first, so that the member is written into one buffer of its final size: no buffer per block
   // header, and no concatenation copying the pieces once more.
   const pieces: { bytes: Buffer; deflated: Buffer | null }[] = [];
@@ -25,7 +34,7 @@ export async function gzipParts(body: JsonParts): Promise<Buffer> {
     if (bytes.length === 0) continue;
     crc = crc32(bytes, crc);
     size += bytes.length;
-    const deflated = part instanceof SharedJson ? await part.deflateBlocks() : null;
+    const deflated = part instanceof SharedJson ? part.deflatedNow! : null;
     pieces.push({ bytes, deflated });
     length += deflated !== null ? deflated.length : bytes.length + STORED_HEADER_BYTES * Math.ceil(bytes.length / MAX_STORED_BLOCK);
   }

@@ -11,6 +11,7 @@ const deflateRawAsync = promisify(deflateRaw);
 export class SharedJson {
   readonly bytes: Buffer;
   private deflated: Promise<Buffer> | undefined;
+  private deflatedBlocks: Buffer | undefined;
 
   constructor(readonly text: string) {
     this.bytes = Buffer.from(text, 'utf8');
@@ -23,8 +24,16 @@ export class SharedJson {
    * large page does not hold the event loop.
    */
   deflateBlocks(): Promise<Buffer> {
-    this.deflated ??= deflateRawAsync(this.bytes, { level: SHARED_DEFLATE_LEVEL, finishFlush: constants.Z_SYNC_FLUSH });
+    if (this.deflated === undefined) {
+      this.deflated = deflateRawAsync(this.bytes, { level: SHARED_DEFLATE_LEVEL, finishFlush: constants.Z_SYNC_FLUSH });
+      this.deflated.then((blocks) => (this.deflatedBlocks = blocks)).catch(() => {});
+    }
     return this.deflated;
+  }
+
+  /** deflateBlocks' bytes once made, with nothing to wait for; undefined before. */
+  get deflatedNow(): Buffer | undefined {
+    return this.deflatedBlocks;
   }
 }
 

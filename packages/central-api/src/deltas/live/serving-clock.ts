@@ -116,12 +116,15 @@ export class ServingClock {
    * Null when the clock cannot read (the read then takes its own bound, as before).
    */
   async current(): Promise<Epoch | null> {
+    return this.currentNow() ?? this.tick();
+  }
+
+  /** current() when it needs no tick: the epoch at once; undefined when a tick must come first (then use current()). */
+  currentNow(): Epoch | undefined {
     this.lastReadAt = Date.now();
-    if (this.epochValue !== null && Date.now() - this.lastTickAt <= this.pauseMs()) {
-      this.schedule();
-      return this.epochValue;
-    }
-    return this.tick();
+    if (this.epochValue === null || Date.now() - this.lastTickAt > this.pauseMs()) return undefined;
+    this.schedule();
+    return this.epochValue;
   }
 
   /**
