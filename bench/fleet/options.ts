@@ -5,6 +5,12 @@ import { resolve } from 'node:path';
 
 export interface FleetOptions {
   pdvs: number;
+  /**
+   * The worker processes' nice value (0: the replicas' own priority). The simulated PDVs stand for machines of
+   * their own; at a lower priority they take only the CPU the replicas leave, which tells how much of a figure
+   * is the harness's competition for these cores. Reported as harness_nice; the headline runs use 0.
+   */
+  harnessNice: number;
   replicas: number;
   /** Length of the commit phase. */
   seconds: number;
@@ -53,7 +59,7 @@ export interface FleetOptions {
 
 export class FleetUsageError extends Error {}
 
-const USAGE = 'usage: pnpm bench:fleet [--quick] [--json] [--pdvs N] [--replicas R] [--seconds S] [--idle-seconds S] [--workers W] [--lojas L] [--tables two|all] [--sales-fraction F] [--sale-interval S] [--warmup-commits N] [--setup-seconds S] [--central-dir PATH] [--no-wait-endpoint] [--no-stream] [--short-streams] [--full-rounds] [--no-wait-pages]';
+const USAGE = 'usage: pnpm bench:fleet [--quick] [--json] [--pdvs N] [--replicas R] [--seconds S] [--idle-seconds S] [--workers W] [--lojas L] [--tables two|all] [--sales-fraction F] [--sale-interval S] [--warmup-commits N] [--setup-seconds S] [--central-dir PATH] [--harness-nice N] [--no-wait-endpoint] [--no-stream] [--short-streams] [--full-rounds] [--no-wait-pages]';
 
 function positiveInt(name: string, value: string | undefined, max: number): number {
   if (value === undefined || !/^\d+$/.test(value) || Number(value) < 1 || Number(value) > max) {
@@ -74,7 +80,7 @@ export function parseFleetOptions(argv: readonly string[], env: NodeJS.ProcessEn
       values.set(name, inline ?? argv[++index]);
     } else throw new FleetUsageError(`unexpected argument "${arg}"; ${USAGE}`);
   }
-  const known = ['pdvs', 'replicas', 'seconds', 'idle-seconds', 'workers', 'lojas', 'tables', 'sales-fraction', 'sale-interval', 'warmup-commits', 'setup-seconds', 'central-dir'];
+  const known = ['pdvs', 'replicas', 'seconds', 'idle-seconds', 'workers', 'lojas', 'tables', 'sales-fraction', 'sale-interval', 'warmup-commits', 'setup-seconds', 'central-dir', 'harness-nice'];
   for (const name of values.keys()) if (!known.includes(name)) throw new FleetUsageError(`unknown option --${name}; ${USAGE}`);
   const quick = flags.has('quick');
   const get = (name: string, fallback: number, max: number): number => (values.has(name) ? positiveInt(name, values.get(name), max) : fallback);
@@ -87,6 +93,8 @@ export function parseFleetOptions(argv: readonly string[], env: NodeJS.ProcessEn
   if (centralDir !== null && !existsSync(`${centralDir}/packages/central-api/dist/main.js`)) {
     throw new FleetUsageError(`--central-dir must be a tree with a built central-api (no ${centralDir}/packages/central-api/dist/main.js; run pnpm -s build there)`);
   }
+  const harnessNice = values.has('harness-nice') ? Number(values.get('harness-nice')) : 0;
+  if (!Number.isInteger(harnessNice) || harnessNice < 0 || harnessNice > 19) throw new FleetUsageError('--harness-nice must be an integer from 0 to 19');
   const pgUrl = env.BENCH_PG_URL || env.TEST_PG_URL || 'postgres://postgres@127.0.0.1:5432/postgres';
   return {
     pdvs,
@@ -108,6 +116,7 @@ export function parseFleetOptions(argv: readonly string[], env: NodeJS.ProcessEn
     quick,
     pgUrl,
     centralDir,
+    harnessNice,
     waitEndpoint: !flags.has('no-wait-endpoint'),
     stream: !flags.has('no-stream'),
     focusedRounds: !flags.has('full-rounds'),

@@ -1,4 +1,5 @@
 import { fork, type ChildProcess } from 'node:child_process';
+import { setPriority } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { processCpuMs, processRssMb } from './proc-stats.js';
 import type { FromWorker, WorkerCounters, WorkerPdv, WorkerSetup } from './protocol.js';
@@ -9,6 +10,8 @@ export class PdvWorkerError extends Error {}
 
 export interface FleetSettings extends Omit<WorkerSetup, 'type' | 'pdvs' | 'localAddress'> {
   workers: number;
+  /** The workers' nice value (FleetOptions.harnessNice). */
+  nice: number;
 }
 
 interface Worker {
@@ -36,8 +39,8 @@ export class PdvFleet {
     pdvs.forEach((pdv, index) => shares[index % settings.workers]!.push(pdv));
     shares.forEach((share, index) => {
       if (share.length === 0) return;
-      const { workers: _workers, ...common } = settings;
-      this.workers.push(this.spawnWorker({ type: 'setup', ...common, pdvs: share, localAddress: `127.0.0.${10 + index}` }));
+      const { workers: _workers, nice, ...common } = settings;
+      this.workers.push(this.spawnWorker({ type: 'setup', ...common, pdvs: share, localAddress: `127.0.0.${10 + index}` }, nice));
     });
     return Promise.all(this.workers.map((worker) => worker.ready)).then((all) => ({
       pdvs: all.reduce((sum, one) => sum + one.pdvs, 0),
@@ -45,8 +48,9 @@ export class PdvFleet {
     }));
   }
 
-  private spawnWorker(setup: WorkerSetup): Worker {
+  private spawnWorker(setup: WorkerSetup, nice: number): Worker {
     const child = fork(WORKER_ENTRY, [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    if (nice > 0 && child.pid !== undefined) setPriority(child.pid, nice);
     let markReady: (value: { pdvs: number; failed: number }) => void = () => {};
     let markStopped: () => void = () => {};
     let fail: (error: Error) => void = () => {};

@@ -20,7 +20,7 @@ export function formatReport(result: FleetResult): string {
     `GET /v1/changes answered per commit: ${show(result.changes_requests_per_commit)} (central-api /metrics)`,
     `central CPU: ${result.central_cpu_ms_per_idle_pdv_per_min} ms per idle PDV per minute (${result.central_cpu_pct_idle}% of a core idle; ${result.central_cpu_pct_commit_phase}% in the commit phase; ${result.central_cpu_us_per_sighting ?? 'n/a'} µs above the idle rate per sighting)`,
     `central RSS ${result.central_rss_mb} MB (all replicas), open fds max ${result.central_open_fds_max} per replica`,
-    `harness (workers + this process): ${result.harness_cpu_ms_per_s} ms CPU per s (${result.harness_cpu_us_per_sighting ?? 'n/a'} µs above the idle rate per sighting), ${result.harness_rss_mb} MB RSS, workers' open fds ${result.worker_open_fds}`,
+    `harness (workers + this process): ${result.harness_cpu_ms_per_s} ms CPU per s (${result.harness_cpu_us_per_sighting ?? 'n/a'} µs above the idle rate per sighting), ${result.harness_rss_mb} MB RSS, workers' open fds ${result.worker_open_fds}${result.harness_nice > 0 ? `, workers at nice ${result.harness_nice}` : ''}`,
     `shared pages (commit phase + settling): hit ratio ${show(result.shared_page_hit_ratio)} = hits / (hits + reads), reads ${show(result.shared_page_reads)}, hits ${show(result.shared_page_hits)}, quiet (no read) ${show(result.shared_page_quiet)}`,
     `wait rounds (commit phase + settling): worked out ${show(result.wait_rounds_worked)}, handed over from another PDV's ${show(result.wait_rounds_shared)}`,
     `serving clock ticks: ${show(result.serving_clock_ticks)} (${show(result.serving_clock_ticks_per_s)}/s); long polls waiting at the end of idle: ${show(result.long_polls_waiting_idle)}`,

@@ -108,6 +108,8 @@ export interface FleetResult {
   /** Heartbeat lines the PDVs read on their change streams. */
   stream_heartbeats: number;
   central: string;
+  /** The harness workers' nice value (--harness-nice; 0 unless set). */
+  harness_nice: number;
   sales_posted: number;
   status_reports: number;
   setup_seconds: number;
@@ -177,6 +179,7 @@ export async function runFleetBench(options: FleetOptions, progress: Progress, s
     progress(`${replicas.length} replica(s) up; starting ${pdvs.length} PDVs over ${options.workers} worker process(es), tables ${tables.join(', ')}`);
     const starting = fleet.start(pdvs, {
       workers: options.workers,
+      nice: options.harnessNice,
       tables,
       longPollMs: options.longPollMs,
       streamMs: options.streamMs,
@@ -345,6 +348,7 @@ export async function runFleetBench(options: FleetOptions, progress: Progress, s
       wait_requests: counters.waitRequests,
       stream_heartbeats: counters.heartbeats,
       central: options.centralDir ?? 'this tree',
+      harness_nice: options.harnessNice,
       sales_posted: counters.salesPosted - salesBefore.salesPosted,
       status_reports: counters.statusReports,
       setup_seconds: round(setupSeconds),
