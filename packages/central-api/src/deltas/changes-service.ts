@@ -174,8 +174,17 @@ export function createChangesService(options: ChangesServiceOptions): ChangesSer
       const syncTokens = new Map(query.pages?.syncTokens ?? []);
       const pages = query.pages ? { limit: query.pages.limit, syncTokens } : null;
       let incarnation: string | null = null;
+      const out: { value: ChangesWaitAnswer | 'swapped' | null } = { value: null };
       // A last, quiet answer with the database's incarnation now (no table): a PDV loaded from another one learns it there.
       const quiet = (): ChangesWaitAnswer => ({ changed: [], incarnation });
+      // A round's answer; null: nothing for this PDV (wait on); 'swapped': another database than the stream's.
+      const roundAnswer = async (first: boolean): Promise<ChangesWaitAnswer | 'swapped' | null> => {
+        const before: string | null = incarnation;
+        const found = await rounds.run({ watched, lojaId: query.lojaId, since, pages, attention: first ? attention : [] });
+        incarnation = found.incarnation ?? incarnation;
+        if ((before !== null && incarnation !== before) || (first && (await tokensOfAnother(query, incarnation)))) return 'swapped';
+        return found.changed.length === 0 && watched.length > 0 ? null : waitAnswer(found, incarnation);
+      };
       try {
         // The first round reads at once from the PDV's checkpoints, as a wait does; later ones after a change.
         for (let first = true; ; first = false) {
@@ -188,33 +197,22 @@ export function createChangesService(options: ChangesServiceOptions): ChangesSer
               return;
             }
           }
-          const before: string | null = incarnation;
-          const found = await rounds.run({ watched, lojaId: query.lojaId, since, pages, attention: first ? attention : [] });
-          incarnation = found.incarnation ?? incarnation;
+          // The answer is held in a slot that is emptied once it is out (and the round is read in a function of its
+          // own): this frame waits seconds for the next change, on thousands of streams, and must not keep each
+          // one's last round and answer through the young generation's collections meanwhile.
+          out.value = await roundAnswer(first);
           // The database was swapped while the stream ran (or the PDV's tables come from another): that ends it at
           // once, so that the PDV reads its tables (and their resets) now, not when a long stream runs out.
-          if ((before !== null && incarnation !== before) || (first && (await tokensOfAnother(query, incarnation)))) {
+          if (out.value === 'swapped') {
             yield quiet();
             return;
           }
           // Another loja's change, or one the window already held: wait on.
-          if (found.changed.length === 0 && watched.length > 0) continue;
-          const answer = waitAnswer(found, incarnation);
-          yield answer;
-          if (answer.changed.length === 0) return;
-          // The PDV applies each carried page as its own read of that window: from the page's end it is up to date.
-          const caughtUp = new Set<string>();
-          for (const { page, syncToken } of answer.pages ?? []) {
-            if (page.hasMore) continue;
-            const toVersion = BigInt(page.toVersion);
-            since.set(page.table, toVersion);
-            syncTokens.set(page.table, syncToken);
-            caughtUp.add(page.table);
-            const entry = watched.find(({ table }) => table.name === page.table);
-            if (entry !== undefined && toVersion > entry.watch.level) entry.watch.level = toVersion;
-          }
-          // A changed table named without such a page: the PDV must read it itself first, so the stream ends.
-          if (answer.changed.some((table) => !caughtUp.has(table))) return;
+          if (out.value === null) continue;
+          yield out.value;
+          const goesOn = caughtUpBy(out.value, since, syncTokens, watched);
+          out.value = null;
+          if (!goesOn) return;
         }
       } finally {
         subscription.close();
@@ -272,6 +270,27 @@ export function createChangesService(options: ChangesServiceOptions): ChangesSer
     },
   });
   return service;
+}
+
+/**
+ * After a stream's answer: the PDV applies each carried page as its own read of that window, so from the page's
+ * end it is up to date (its checkpoint, its Sync-Token and the watch's level move there). Whether the stream
+ * goes on: not after a quiet answer, nor when a changed table was named without such a page (the PDV must read
+ * it itself first).
+ */
+function caughtUpBy(answer: ChangesWaitAnswer, since: Map<string, bigint>, syncTokens: Map<string, string>, watched: readonly Watched[]): boolean {
+  if (answer.changed.length === 0) return false;
+  const caughtUp = new Set<string>();
+  for (const { page, syncToken } of answer.pages ?? []) {
+    if (page.hasMore) continue;
+    const toVersion = BigInt(page.toVersion);
+    since.set(page.table, toVersion);
+    syncTokens.set(page.table, syncToken);
+    caughtUp.add(page.table);
+    const entry = watched.find(({ table }) => table.name === page.table);
+    if (entry !== undefined && toVersion > entry.watch.level) entry.watch.level = toVersion;
+  }
+  return answer.changed.every((table) => caughtUp.has(table));
 }
 
 /** A wait's answer of a round: its changed tables, the incarnation read, and the pages it carries. */

@@ -8,6 +8,7 @@ import type { Route, RouteRequest, RouteResponse } from '../http/route.js';
 import type { ChangesService } from './changes-service.js';
 import { changesPageJson, changesWaitJson } from './page-json.js';
 import { toHttpProblem } from './pull-problems.js';
+import { streamLines } from './stream-lines.js';
 import { cursorParam, heartbeatParam, limitParam, sinceParam, tableParam, waitParam, waitSyncTokensParam, waitTablesParam } from './query-params.js';
 import type { SnapshotService } from './snapshot-service.js';
 import type { TableRegistry } from './table-registry.js';
@@ -158,26 +159,11 @@ export function pullRoutes(deps: PullRouteDeps): Route[] {
           close();
           throw error;
         }
-        const firstLine = first === null || first.done ? null : served(first.value);
-        const lines = (async function* (): AsyncGenerator<JsonParts, void, undefined> {
-          try {
-            if (first === null) {
-              const late = await pendingFirst;
-              if (late.done) return;
-              yield served(late.value);
-            } else if (firstLine === null) return;
-            else yield firstLine;
-            for await (const answer of answers) yield served(answer);
-          } catch (error) {
-            // The answer has started: the failure cuts the connection (server.ts), so that the PDV sees a broken
-            // answer and backs off, not a stream that ended as if nothing had changed.
-            request.log.warn({ err: error }, 'change stream ended by a failure');
-            throw error;
-          } finally {
-            // Ended early (at the first line, say), the answers' own ending (their hub registration) runs too.
-            await answers.return(undefined);
-          }
-        })();
+        const lines = streamLines(first === null ? pendingFirst : first, answers, served, (error) => {
+          // The answer has started: the failure cuts the connection (server.ts), so that the PDV sees a broken
+          // answer and backs off, not a stream that ended as if nothing had changed.
+          request.log.warn({ err: error }, 'change stream ended by a failure');
+        });
         return { status: 200, body: new JsonLines(lines, close, { heartbeatMs, headNow: first === null }) };
       }),
     },

@@ -100,20 +100,38 @@ async function sendLines(req: IncomingMessage, res: ServerResponse, response: Ro
       beat = setInterval(sendBeat, heartbeatMs);
       if (next === null) sendBeat();
     }
-    for (next ??= await body.lines.next(); !next.done && !res.destroyed; next = await body.lines.next()) {
-      const line = lineOf(next.value);
-      const made = gzip ? gzipJsonParts(line) : line.text;
-      const bytes = made instanceof Promise ? await made : made;
+    // This frame outlives each line by the seconds until the next one, for every open stream: it holds no line
+    // meanwhile (next is cleared, the line is made and written by sendLine), or a change's lines would all live
+    // through the young generation's next collection and be copied, thousands at a time.
+    for (;;) {
+      next ??= await body.lines.next();
+      if (next.done || res.destroyed) break;
+      const pending = sendLine(res, next.value, gzip, beat);
+      next = null;
+      if (pending !== undefined) await pending;
       if (res.destroyed) break;
-      // A line restarts the heartbeat interval: heartbeats fill silences only.
-      beat?.refresh();
-      if (!res.write(bytes)) await drainedOrGone(res);
     }
     res.end();
   } finally {
     clearInterval(beat);
     await body.close();
   }
+}
+
+/**
+ * Writes one line of a stream; a promise only when something must be waited for: its shared texts' deflation
+ * (the first answer of a page), or the client's reading (a full socket buffer).
+ */
+function sendLine(res: ServerResponse, parts: JsonParts, gzip: boolean, beat: NodeJS.Timeout | undefined): Promise<void> | undefined {
+  const line = lineOf(parts);
+  const made = gzip ? gzipJsonParts(line) : line.text;
+  const write = (bytes: Buffer | string): Promise<void> | undefined => {
+    if (res.destroyed) return undefined;
+    // A line restarts the heartbeat interval: heartbeats fill silences only.
+    beat?.refresh();
+    return res.write(bytes) ? undefined : drainedOrGone(res);
+  };
+  return made instanceof Promise ? made.then(write) : write(made);
 }
 
 const HEARTBEAT_TEXT = `${STREAM_HEARTBEAT_LINE}\n`;
