@@ -93,8 +93,9 @@ export function parseFleetOptions(argv: readonly string[], env: NodeJS.ProcessEn
   if (centralDir !== null && !existsSync(`${centralDir}/packages/central-api/dist/main.js`)) {
     throw new FleetUsageError(`--central-dir must be a tree with a built central-api (no ${centralDir}/packages/central-api/dist/main.js; run pnpm -s build there)`);
   }
-  const harnessNice = values.has('harness-nice') ? Number(values.get('harness-nice')) : 0;
-  if (!Number.isInteger(harnessNice) || harnessNice < 0 || harnessNice > 19) throw new FleetUsageError('--harness-nice must be an integer from 0 to 19');
+  const niceText = values.has('harness-nice') ? (values.get('harness-nice') ?? '') : '0';
+  if (!/^\d+$/.test(niceText) || Number(niceText) > 19) throw new FleetUsageError(`--harness-nice must be an integer from 0 to 19 (got ${niceText || 'nothing'})`);
+  const harnessNice = Number(niceText);
   const pgUrl = env.BENCH_PG_URL || env.TEST_PG_URL || 'postgres://postgres@127.0.0.1:5432/postgres';
   return {
     pdvs,

@@ -1,5 +1,4 @@
 import { fork, type ChildProcess } from 'node:child_process';
-import { setPriority } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { processCpuMs, processRssMb } from './proc-stats.js';
 import type { FromWorker, WorkerCounters, WorkerPdv, WorkerSetup } from './protocol.js';
@@ -49,8 +48,9 @@ export class PdvFleet {
   }
 
   private spawnWorker(setup: WorkerSetup, nice: number): Worker {
-    const child = fork(WORKER_ENTRY, [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-    if (nice > 0 && child.pid !== undefined) setPriority(child.pid, nice);
+    // Started under nice(1), so that every thread of the worker (V8's and libuv's too) runs at that priority.
+    const launch = nice > 0 ? { execPath: 'nice', execArgv: ['-n', String(nice), process.execPath, '--import', 'tsx'] } : { execArgv: ['--import', 'tsx'] };
+    const child = fork(WORKER_ENTRY, [], { ...launch, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     let markReady: (value: { pdvs: number; failed: number }) => void = () => {};
     let markStopped: () => void = () => {};
     let fail: (error: Error) => void = () => {};

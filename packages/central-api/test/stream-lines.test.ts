@@ -54,6 +54,22 @@ describe('a change stream\'s lines (streamLines)', () => {
     expect(await lines.next()).toEqual({ done: true, value: undefined });
   });
 
+  it('ends the stream as a failure when a line cannot be made, whether its answer was at hand or still to come', async () => {
+    const failure = new Error('no JSON for this answer');
+    const refuse = (): JsonParts => {
+      throw failure;
+    };
+    for (const atHand of [true, false]) {
+      const source = answersOf([answer(['produto']), answer(['preco_loja'])]);
+      const seen: unknown[] = [];
+      const lines = streamLines(atHand ? await source.answers.next() : source.answers.next(), source.answers, refuse, (error) => seen.push(error));
+      await expect(lines.next()).rejects.toBe(failure);
+      expect(seen).toEqual([failure]);
+      expect(source.ended()).toBe(true);
+      expect(await lines.next()).toEqual({ done: true, value: undefined });
+    }
+  });
+
   it('ends its answers when returned early (the client gone), once however often it is returned', async () => {
     let returns = 0;
     const pending = new Promise<IteratorResult<ChangesWaitAnswer, void>>(() => {});

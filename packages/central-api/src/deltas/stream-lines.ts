@@ -17,22 +17,25 @@ export function streamLines(
   let ended: Promise<void> | null = null;
   const end = (): Promise<void> => (ended ??= answers.return(undefined).then(() => undefined));
   const done = (): Promise<IteratorResult<JsonParts, void>> => end().then(() => ({ done: true, value: undefined }));
-  const take = (result: IteratorResult<ChangesWaitAnswer, void>): IteratorResult<JsonParts, void> | Promise<IteratorResult<JsonParts, void>> =>
-    result.done ? done() : { done: false, value: served(result.value) };
   const failed = (error: unknown): Promise<never> => {
     onFailure(error);
     return end().then(() => Promise.reject(error));
+  };
+  // A failure to make the line (served) ends the stream as a failure of the answers would.
+  const take = (result: IteratorResult<ChangesWaitAnswer, void>): Promise<IteratorResult<JsonParts, void>> => {
+    if (result.done) return done();
+    try {
+      return Promise.resolve({ done: false, value: served(result.value) });
+    } catch (error) {
+      return failed(error);
+    }
   };
   return {
     next: () => {
       if (ended !== null) return done();
       const pending = head ?? answers.next();
       head = null;
-      try {
-        return pending instanceof Promise ? pending.then(take, failed) : Promise.resolve(take(pending));
-      } catch (error) {
-        return failed(error);
-      }
+      return pending instanceof Promise ? pending.then(take, failed) : take(pending);
     },
     return: () => done(),
   };

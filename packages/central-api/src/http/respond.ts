@@ -119,8 +119,9 @@ async function sendLines(req: IncomingMessage, res: ServerResponse, response: Ro
 }
 
 /**
- * Writes one line of a stream; a promise only when something must be waited for: its shared texts' deflation
- * (the first answer of a page), or the client's reading (a full socket buffer).
+ * Writes one line of a stream; a promise only when something must be waited for: its compression (the first
+ * answer of a page, whose shared texts are deflated then, or a line mostly of its own text, compressed whole),
+ * or the client's reading (a full socket buffer).
  */
 function sendLine(res: ServerResponse, parts: JsonParts, gzip: boolean, beat: NodeJS.Timeout | undefined): Promise<void> | undefined {
   const line = lineOf(parts);
