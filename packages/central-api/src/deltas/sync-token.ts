@@ -70,7 +70,14 @@ const VERIFIED_KEPT = 100_000;
 export type ValidReading = Extract<SyncTokenReading, { valid: true }>;
 
 export function createSyncTokens(keyring: TokenKeyring): SyncTokens {
-  const verified = new Map<string, { reading: ValidReading; secret: Buffer }>();
+  type Verified = { reading: ValidReading; secret: Buffer };
+  const verified = new Map<string, Verified>();
+  /** Kept at the most recent end, the least recently used going first once the map is full. */
+  const keepVerified = (token: string, entry: Verified): void => {
+    verified.delete(token);
+    if (verified.size >= VERIFIED_KEPT) verified.delete(verified.keys().next().value!);
+    verified.set(token, entry);
+  };
   const check = async (token: string): Promise<SyncTokenReading> => {
     const match = token.length <= MAX_SYNC_TOKEN_LENGTH ? SHAPE.exec(token) : null;
     if (!match) return { valid: false, why: 'the Sync-Token is not one this server issues' };
@@ -83,8 +90,7 @@ export function createSyncTokens(keyring: TokenKeyring): SyncTokens {
     const claims = claimsOf(payload!);
     if (!claims) return { valid: false, why: 'the Sync-Token claims are malformed' };
     const reading: ValidReading = { valid: true, claims, keyId: key.id };
-    if (verified.size >= VERIFIED_KEPT) verified.delete(verified.keys().next().value!);
-    verified.set(token, { reading, secret: key.secret });
+    keepVerified(token, { reading, secret: key.secret });
     return reading;
   };
   const issue = async (claims: SyncTokenClaims): Promise<string> => {
@@ -106,10 +112,7 @@ export function createSyncTokens(keyring: TokenKeyring): SyncTokens {
         if (key !== undefined && key.secret.equals(known.secret)) {
           // Moved to the most recent end after the wait, in one step: a change wakes many readers of one token at
           // once, and an entry taken out across the await would send all but the first to the full check.
-          verified.delete(token);
-          // Others may have filled the map during the await.
-          if (verified.size >= VERIFIED_KEPT) verified.delete(verified.keys().next().value!);
-          verified.set(token, known);
+          keepVerified(token, known);
           return known.reading;
         }
         verified.delete(token);
@@ -123,8 +126,7 @@ export function createSyncTokens(keyring: TokenKeyring): SyncTokens {
       const newest = keys.at(-1);
       // Signed by the newest key, unchanged: handed back as it is (renew's first case). Any other case goes the long way.
       if (newest === undefined || newest.id !== known.reading.keyId || !newest.secret.equals(known.secret)) return null;
-      verified.delete(token);
-      verified.set(token, known);
+      keepVerified(token, known);
       return { reading: known.reading, renewed: token };
     },
   };

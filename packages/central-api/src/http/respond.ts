@@ -126,13 +126,14 @@ async function sendLines(req: IncomingMessage, res: ServerResponse, response: Ro
 function sendLine(res: ServerResponse, parts: JsonParts, gzip: boolean, beat: NodeJS.Timeout | undefined): Promise<void> | undefined {
   const line = lineOf(parts);
   const made = gzip ? gzipJsonParts(line) : line.text;
-  const write = (bytes: Buffer | string): Promise<void> | undefined => {
-    if (res.destroyed) return undefined;
-    // A line restarts the heartbeat interval: heartbeats fill silences only.
-    beat?.refresh();
-    return res.write(bytes) ? undefined : drainedOrGone(res);
-  };
-  return made instanceof Promise ? made.then(write) : write(made);
+  return made instanceof Promise ? made.then((bytes) => writeLine(res, bytes, beat)) : writeLine(res, made, beat);
+}
+
+function writeLine(res: ServerResponse, bytes: Buffer | string, beat: NodeJS.Timeout | undefined): Promise<void> | undefined {
+  if (res.destroyed) return undefined;
+  // A line restarts the heartbeat interval: heartbeats fill silences only.
+  beat?.refresh();
+  return res.write(bytes) ? undefined : drainedOrGone(res);
 }
 
 const HEARTBEAT_TEXT = `${STREAM_HEARTBEAT_LINE}\n`;
