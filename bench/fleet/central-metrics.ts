@@ -16,6 +16,7 @@ export const SERVING_COUNTERS = [
   'goldpdv_shared_page_quiet_total',
   'goldpdv_wait_rounds_worked_total',
   'goldpdv_wait_rounds_shared_total',
+  'goldpdv_wait_rounds_quiet_total',
   'goldpdv_serving_clock_ticks_total',
   'goldpdv_long_polls_waiting',
   'goldpdv_capacity_refused_total',

@@ -22,7 +22,7 @@ export function formatReport(result: FleetResult): string {
     `central RSS ${result.central_rss_mb} MB (all replicas), open fds max ${result.central_open_fds_max} per replica`,
     `harness (workers + this process): ${result.harness_cpu_ms_per_s} ms CPU per s (${result.harness_cpu_us_per_sighting ?? 'n/a'} µs above the idle rate per sighting), ${result.harness_rss_mb} MB RSS, workers' open fds ${result.worker_open_fds}${result.harness_nice > 0 ? `, workers at nice ${result.harness_nice}` : ''}`,
     `shared pages (commit phase + settling): hit ratio ${show(result.shared_page_hit_ratio)} = hits / (hits + reads), reads ${show(result.shared_page_reads)}, hits ${show(result.shared_page_hits)}, quiet (no read) ${show(result.shared_page_quiet)}`,
-    `wait rounds (commit phase + settling): worked out ${show(result.wait_rounds_worked)}, handed over from another PDV's ${show(result.wait_rounds_shared)}`,
+    `wait rounds (commit phase + settling): worked out ${show(result.wait_rounds_worked)}, handed over from another PDV's ${show(result.wait_rounds_shared)}, changes found quiet from another stream's round ${show(result.wait_rounds_quiet)}`,
     `serving clock ticks: ${show(result.serving_clock_ticks)} (${show(result.serving_clock_ticks_per_s)}/s); long polls waiting at the end of idle: ${show(result.long_polls_waiting_idle)}`,
     `refused: central counted ${show(result.capacity_refused)} x 503 (caps), ${show(result.rate_limited)} x 429 (rate); the PDVs got ${result.pdv_refused_503} x 503, ${result.pdv_refused_429} x 429 with Retry-After (honoured, not errors)`,
     `sales posted ${result.sales_posted}, status reports ${result.status_reports}`,

@@ -84,10 +84,13 @@ export interface FleetResult {
   shared_page_quiet: number | null;
   /**
    * The wait rounds (a stream line's or a wait's reads: which tables changed, their first pages) central worked
-   * out, and those it handed over from one worked out for another PDV in the same epoch; n/a without the counters.
+   * out, those it handed over from one worked out for another PDV in the same epoch, and the changes a waiting
+   * stream was found to have nothing in from another stream's round (it waited on without one); n/a without the
+   * counters (an older central-api).
    */
   wait_rounds_worked: number | null;
   wait_rounds_shared: number | null;
+  wait_rounds_quiet: number | null;
   serving_clock_ticks: number | null;
   serving_clock_ticks_per_s: number | null;
   /** goldpdv_long_polls_waiting at the end of the idle phase (all replicas). */
@@ -325,6 +328,7 @@ export async function runFleetBench(options: FleetOptions, progress: Progress, s
       shared_page_quiet: between('goldpdv_shared_page_quiet_total'),
       wait_rounds_worked: between('goldpdv_wait_rounds_worked_total'),
       wait_rounds_shared: between('goldpdv_wait_rounds_shared_total'),
+      wait_rounds_quiet: between('goldpdv_wait_rounds_quiet_total'),
       serving_clock_ticks: ticks,
       serving_clock_ticks_per_s: ticks === null ? null : round(ticks / ((settled.at - commitStart.at) / 1_000)),
       long_polls_waiting_idle: metricsIdle.counters.get('goldpdv_long_polls_waiting') ?? null,

@@ -65,8 +65,11 @@ export class CentralMetrics {
     pages: { stats: { reads: number; hits: number; quiet: number }; keptBytes: number };
     hub: { waiting: number };
     clock: { ticks: number };
-    /** Wait rounds (a wait's or a stream line's reads) worked out, and handed over from one worked out for another PDV. */
-    rounds: { readonly worked: number; readonly shared: number };
+    /**
+     * Wait rounds (a wait's or a stream line's reads) worked out, handed over from one worked out for another
+     * PDV, and changes a waiting stream was found to have nothing in from such a round (it waited on).
+     */
+    rounds: { readonly worked: number; readonly shared: number; readonly quiet: number };
     caps: readonly { what: string; refused: number }[];
   }): void {
     const registers = [this.register];
@@ -75,6 +78,7 @@ export class CentralMetrics {
     countedFrom(this.register, 'goldpdv_shared_page_quiet_total', 'Changes pages answered empty from the serving clock, with no read', () => serving.pages.stats.quiet);
     countedFrom(this.register, 'goldpdv_wait_rounds_worked_total', 'Wait rounds (which tables changed for a PDV, their first pages) worked out', () => serving.rounds.worked);
     countedFrom(this.register, 'goldpdv_wait_rounds_shared_total', 'Wait rounds handed over from one worked out for another PDV in the same epoch', () => serving.rounds.shared);
+    countedFrom(this.register, 'goldpdv_wait_rounds_quiet_total', 'Changes a waiting change stream had nothing in (another loja\'s), known from a round worked out for another stream: it waited on without a round of its own', () => serving.rounds.quiet);
     countedFrom(this.register, 'goldpdv_serving_clock_ticks_total', 'Readings of the versions of every served table (one statement each)', () => serving.clock.ticks);
     new Gauge({ name: 'goldpdv_shared_pages_bytes', help: 'Memory the kept changes pages take (their JSON size)', registers, collect() { this.set(serving.pages.keptBytes); } });
     new Gauge({ name: 'goldpdv_long_polls_waiting', help: 'GET /v1/changes requests waiting for a change', registers, collect() { this.set(serving.hub.waiting); } });

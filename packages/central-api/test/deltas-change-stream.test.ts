@@ -114,6 +114,20 @@ describeBackends('change stream', (backend) => {
 });
 
 /**
+ * A checkpoint once the serving clock has taken in every change so far: the same version twice, a clock
+ * interval apart. Streams opened at it then wait from the same levels, whatever epoch each first read in.
+ */
+async function settledCheckpoint(rig: DeltasRig, table: string, pdv?: string): Promise<string> {
+  let last = await rig.checkpoint(table, pdv);
+  for (;;) {
+    await sleep(250);
+    const now = await rig.checkpoint(table, pdv);
+    if (now === last) return now;
+    last = now;
+  }
+}
+
+/**
  * Streams that a change releases together, at the same checkpoints: each round (which tables changed, their
  * first pages) is worked out once per epoch for every stream with the same key, and each answer is still the
  * PDV's own: carried only past its own Sync-Token, which it gets back, and never another loja's rows.
@@ -140,27 +154,13 @@ describeBackends('change streams woken together', (backend) => {
     const line = await response.lines!.next();
     return line === null ? null : changesWaitSchema.parse(JSON.parse(line));
   };
-  /**
-   * A checkpoint once the serving clock has taken in every change so far: the same version twice, a clock
-   * interval apart. Streams opened at it then wait from the same levels, whatever epoch each first read in.
-   */
-  const settledCheckpoint = async (table: string, pdv?: string): Promise<string> => {
-    let last = await rig.checkpoint(table, pdv);
-    for (;;) {
-      await sleep(250);
-      const now = await rig.checkpoint(table, pdv);
-      if (now === last) return now;
-      last = now;
-    }
-  };
-
   it('work a round out once for the streams at the same checkpoints, each carrying the page past its own Sync-Token only', async () => {
-    await settledCheckpoint('produto');
+    await settledCheckpoint(rig, 'produto');
     const older = rig.syncTokenOf('produto')!;
     await insertProdutos(rig, [2]);
-    const since = await settledCheckpoint('produto');
+    const since = await settledCheckpoint(rig, 'produto');
     const newer = rig.syncTokenOf('produto')!;
-    await settledCheckpoint('preco_loja');
+    await settledCheckpoint(rig, 'preco_loja');
     const ofAnotherTable = rig.syncTokenOf('preco_loja')!;
     expect(new Set([older, newer, ofAnotherTable]).size).toBe(3);
     // Five streams at one checkpoint: tokens of two snapshots of produto, and one of another table, which admits none.
@@ -184,7 +184,7 @@ describeBackends('change streams woken together', (backend) => {
   });
 
   it("keep each loja's round its own: a price reaches the streams of its loja, and the other loja's wait on", async () => {
-    const since = { produto: await settledCheckpoint('produto'), preco_loja: await settledCheckpoint('preco_loja') };
+    const since = { produto: await settledCheckpoint(rig, 'produto'), preco_loja: await settledCheckpoint(rig, 'preco_loja') };
     const tokensA = { produto: rig.syncTokenOf('produto')!, preco_loja: rig.syncTokenOf('preco_loja')! };
     const sinceB = { produto: await rig.checkpoint('produto', PDVS.b.token), preco_loja: await rig.checkpoint('preco_loja', PDVS.b.token) };
     const tokensB = { produto: rig.syncTokenOf('produto', PDVS.b.token)!, preco_loja: rig.syncTokenOf('preco_loja', PDVS.b.token)! };
@@ -208,6 +208,70 @@ describeBackends('change streams woken together', (backend) => {
     const answerB = await nextAnswer(await ofB);
     expect(answerB!.pages![0]!.page.changes).toEqual([expect.objectContaining({ key: { loja_id: 2, produto_id: 1 } })]);
     for (const streamed of [...ofA, ofB]) (await streamed).lines!.close();
+  });
+});
+
+/**
+ * A price of one loja moves its table for every stream that waits on it. Once the round of another loja's
+ * streams is worked out for one of them and names nothing, the rest of them are left waiting where they are
+ * (their levels moved past the change) instead of each being woken to find the same nothing.
+ */
+describeBackends("another loja's change", (backend) => {
+  let rig: DeltasRig;
+  beforeAll(async () => {
+    rig = await startDeltasRig(backend, { CHANGES_POLL_INTERVAL_MS: 100 });
+    await insertProdutos(rig, [1]);
+  });
+  afterAll(async () => rig?.close());
+
+  const nextAnswer = async (response: HttpResponse): Promise<ChangesWaitAnswer | null> => {
+    const line = await response.lines!.next();
+    return line === null ? null : changesWaitSchema.parse(JSON.parse(line));
+  };
+  /**
+   * More of loja 2's streams than the hub releases in one turn of the event loop (64), so that later batches
+   * can meet a round already worked out for their loja (whether they do depends on when its read comes back).
+   */
+  const B_STREAMS = 150;
+
+  it("leave the other loja's streams waiting once their round is known to hold nothing, and serve each its own loja's price later", async () => {
+    const since = { produto: await settledCheckpoint(rig, 'produto'), preco_loja: await settledCheckpoint(rig, 'preco_loja') };
+    expect({ produto: await rig.checkpoint('produto', PDVS.b.token), preco_loja: await rig.checkpoint('preco_loja', PDVS.b.token) }).toEqual(since);
+    const tokensOf = (pdv: string) => `produto=${rig.syncTokenOf('produto', pdv)!}, preco_loja=${rig.syncTokenOf('preco_loja', pdv)!}`;
+    const many = createHttpClient({ connectTimeoutMs: 2_000, responseTimeoutMs: 20_000, rejectUnauthorized: true, maxSockets: 400 });
+    const open = (pdv: string): Promise<HttpResponse> =>
+      many.stream(`http://127.0.0.1:${rig.port}/v1/changes/stream?tables=produto:${since.produto},preco_loja:${since.preco_loja}&wait=20000&limit=100`, {
+        authorization: `Bearer ${pdv}`,
+        'sync-contract': '2',
+        'sync-tokens': tokensOf(pdv),
+      });
+    const ofA = Array.from({ length: 3 }, () => open(PDVS.a.token));
+    const ofB = Array.from({ length: B_STREAMS }, () => open(PDVS.b.token));
+    try {
+      await until(() => rig.waiting() === 3 + B_STREAMS, 'every stream to wait');
+      const before = rig.waitRounds();
+      await insertPreco(rig, 1, 1, '6.6600');
+      for (const answer of await Promise.all(ofA.map(async (streamed) => nextAnswer(await streamed)))) {
+        expect(answer!.pages![0]!.page.changes).toEqual([expect.objectContaining({ key: { loja_id: 1, produto_id: 1 } })]);
+      }
+      await until(() => rig.waiting() === 3 + B_STREAMS, 'every stream to wait again');
+      const after = rig.waitRounds();
+      const delta = { worked: after.worked - before.worked, shared: after.shared - before.shared, quiet: after.quiet - before.quiet };
+      // One round per loja; every other stream either took its loja's round as it was handed on or, once it was
+      // known to name nothing, was left waiting without one. Which of the two depends on when the read came
+      // back, so only their sum is fixed.
+      expect(delta.worked).toBe(2);
+      expect(delta.shared + delta.quiet).toBe(3 + B_STREAMS - 2);
+      // Loja 2's own price then reaches every one of its streams, as its first line, from its checkpoint.
+      await insertPreco(rig, 2, 1, '7.7700');
+      for (const answer of await Promise.all(ofB.map(async (streamed) => nextAnswer(await streamed)))) {
+        expect(answer).toMatchObject({ changed: ['preco_loja'], pages: [{ page: { table: 'preco_loja', sinceVersion: since.preco_loja } }] });
+        expect(answer!.pages![0]!.page.changes).toEqual([expect.objectContaining({ key: { loja_id: 2, produto_id: 1 } })]);
+      }
+    } finally {
+      for (const streamed of await Promise.allSettled([...ofA, ...ofB])) if (streamed.status === 'fulfilled') streamed.value.lines?.close();
+      await many.close();
+    }
   });
 });
 

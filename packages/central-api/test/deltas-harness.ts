@@ -41,7 +41,7 @@ export interface DeltasRig {
   /** The shared pages' figures: database reads, answers from a page read for another request, quiet answers. */
   sharedPages(): SharedPageStats;
   /** The wait rounds worked out, and those handed over from one worked out for another PDV (WaitRounds). */
-  waitRounds(): { worked: number; shared: number };
+  waitRounds(): { worked: number; shared: number; quiet: number };
   logs(): Record<string, unknown>[];
   /** Stops the server (waiting requests are released first), then drops the database. Safe to call twice. */
   close(): Promise<void>;

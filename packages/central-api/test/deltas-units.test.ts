@@ -11,6 +11,7 @@ import { InvalidPullRequestError } from '../src/deltas/invalid-pull-request-erro
 import { resolveDeltasConfig } from '../src/deltas/deltas-config.js';
 import { isServedName } from '../src/deltas/served-names.js';
 import { orderByDependencies } from '../src/deltas/table-order.js';
+import { until } from './support/until.js';
 
 const silent = { warn() {}, error() {}, info() {}, debug() {} } as never;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -253,6 +254,39 @@ describe('serving clock and long-poll hub', () => {
     subscription.close();
     expect(hub.waiting).toBe(0);
     expect(await subscription.next()).toMatchObject({ kind: 'aborted', changed: [] });
+  });
+
+  it('leaves a subscription waiting through a change its owner already knows holds nothing for it', async () => {
+    const { state, clock, hub } = rig(reading(10n, { produto: 5n, loja: 3n }));
+    await clock.current();
+    // The owner's answer to "does this change hold nothing for you?": a round worked out for another stream
+    // found nothing of this one's (another loja's price), and its levels move past the change.
+    let known = true;
+    const asked: bigint[] = [];
+    const subscription = hub.subscribe([{ trackingName: 'produto', level: 10n }], 5_000, undefined, () => {
+      asked.push(clock.epoch!.upper);
+      if (known) subscription.watches[0]!.level = clock.epoch!.upper;
+      return known;
+    });
+    let answered = false;
+    const waiting = subscription.next().then((outcome) => {
+      answered = true;
+      return outcome;
+    });
+    state.next = reading(20n, { produto: 15n, loja: 3n });
+    await until(() => asked.length === 1, 'the change to be judged');
+    await sleep(100);
+    // Still waiting, on the same wait, from past the change: no answer, no new registration.
+    expect(answered).toBe(false);
+    expect(hub.waiting).toBe(1);
+    expect(subscription.watches[0]!.level).toBe(20n);
+    // A change the owner does not know about ends the wait as any change does.
+    known = false;
+    state.next = reading(30n, { produto: 25n, loja: 3n });
+    expect(await waiting).toMatchObject({ kind: 'changed', changed: ['produto'] });
+    expect(asked).toEqual([20n, 30n]);
+    expect(hub.waiting).toBe(0);
+    subscription.close();
   });
 
   it('ends a subscription by its time, its signal, the server stopping, and releases it on another incarnation', async () => {

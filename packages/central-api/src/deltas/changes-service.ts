@@ -74,7 +74,7 @@ export interface ChangesService {
    */
   streamChanges(query: WaitQuery): AsyncGenerator<ChangesWaitAnswer, void, undefined>;
   /** The wait rounds worked out, and those handed over from one worked out for another PDV (WaitRounds). */
-  readonly roundStats: { readonly worked: number; readonly shared: number };
+  readonly roundStats: { readonly worked: number; readonly shared: number; readonly quiet: number };
   /** Lets go of what it keeps for later requests (its timer included). Safe to call twice. */
   stop(): void;
 }
@@ -167,20 +167,30 @@ export function createChangesService(options: ChangesServiceOptions): ChangesSer
     async *streamChanges(query) {
       const deadline = Date.now() + query.waitMs;
       const { attention, watched: asked } = await watchesOf(query.tables);
-      // One standing wait for the whole stream, its levels shared with the reads (Subscription).
-      const subscription = hub.subscribe(asked.map(({ watch }) => watch), query.waitMs, query.signal);
-      const watched = asked.map(({ table }, index) => ({ table, watch: subscription.watches[index]! }));
       const since = new Map(query.tables.map(({ table, since: version }) => [table, version]));
       const syncTokens = new Map(query.pages?.syncTokens ?? []);
       const pages = query.pages ? { limit: query.pages.limit, syncTokens } : null;
       let incarnation: string | null = null;
+      // A change whose round, worked out for another stream, names nothing for this one (another loja's price)
+      // leaves it waiting, unless that round read another database than the stream's (the long way ends it).
+      const stillQuiet = (): boolean => {
+        const read = rounds.knownQuiet(later);
+        if (read === undefined || (read !== null && incarnation !== null && read !== incarnation)) return false;
+        incarnation = read ?? incarnation;
+        return true;
+      };
+      // One standing wait for the whole stream, its levels shared with the reads (Subscription).
+      const subscription = hub.subscribe(asked.map(({ watch }) => watch), query.waitMs, query.signal, stillQuiet);
+      const watched = asked.map(({ table }, index) => ({ table, watch: subscription.watches[index]! }));
+      // A later round's query: its watches, checkpoints and tokens are the stream's own, which its lines move.
+      const later: RoundQuery = { watched, lojaId: query.lojaId, since, pages, attention: [] };
       const out: { value: ChangesWaitAnswer | 'swapped' | null } = { value: null };
       // A last, quiet answer with the database's incarnation now (no table): a PDV loaded from another one learns it there.
       const quiet = (): ChangesWaitAnswer => ({ changed: [], incarnation });
       // A round's answer; null: nothing for this PDV (wait on); 'swapped': another database than the stream's.
       const roundAnswer = async (first: boolean): Promise<ChangesWaitAnswer | 'swapped' | null> => {
         const before: string | null = incarnation;
-        const found = await rounds.run({ watched, lojaId: query.lojaId, since, pages, attention: first ? attention : [] });
+        const found = await rounds.run(first ? { ...later, attention } : later);
         incarnation = found.incarnation ?? incarnation;
         if ((before !== null && incarnation !== before) || (first && (await tokensOfAnother(query, incarnation)))) return 'swapped';
         return found.changed.length === 0 && watched.length > 0 ? null : waitAnswer(found, incarnation);

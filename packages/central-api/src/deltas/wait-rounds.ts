@@ -82,8 +82,11 @@ export class WaitRounds {
   private sweeping: NodeJS.Timeout | undefined;
   private stopped = false;
   private readonly signatures = new TableSignatures();
-  /** Rounds worked out, and rounds handed over from one worked out for another PDV (metrics, tests). */
-  readonly stats = { worked: 0, shared: 0 };
+  /**
+   * Rounds worked out, rounds handed over from one worked out for another PDV, and changes found quiet for a
+   * stream without a round of its own (knownQuiet) (metrics, tests).
+   */
+  readonly stats = { worked: 0, shared: 0, quiet: 0 };
 
   constructor(private readonly options: WaitRoundsOptions) {}
 
@@ -104,11 +107,7 @@ export class WaitRounds {
     const epoch = this.options.clock.currentNow() ?? (await this.options.clock.current());
     const shared = this.sharedRound(query, epoch);
     const round = shared instanceof Promise ? await shared : shared;
-    for (let index = 0; index < round.levels.length; index += 1) {
-      const level = round.levels[index]!;
-      const watch = query.watched[index]!.watch;
-      if (level !== null && level > watch.level) watch.level = level;
-    }
+    this.raiseLevels(query, round);
     if (query.pages === null || round.changed.length === 0) return { changed: round.changed, incarnation: round.incarnation };
     const carried: WaitPage[] = [];
     for (const name of round.changed) {
@@ -131,6 +130,30 @@ export class WaitRounds {
       }
     }
     return { changed: round.changed, incarnation: round.incarnation, pages: carried };
+  }
+
+  /**
+   * Whether the query's round in the current epoch is already worked out and names no table (another loja's
+   * change, for one): its levels are then applied to the query's watches, as run() would, and its incarnation
+   * returned (null when it read nothing). Undefined when that is not known at once: run() then tells.
+   */
+  knownQuiet(query: RoundQuery): string | null | undefined {
+    const epoch = this.options.clock.currentNow();
+    if (epoch === undefined || this.kept?.epoch !== epoch || query.attention.length > 0 || this.stopped) return undefined;
+    const known = this.kept.rounds.get(this.keyOf(query));
+    const round = known?.worked;
+    if (round === undefined || round.changed.length > 0 || Date.now() - known!.at > KEPT_MS) return undefined;
+    this.stats.quiet += 1;
+    this.raiseLevels(query, round);
+    return round.incarnation;
+  }
+
+  private raiseLevels(query: RoundQuery, round: SharedRound): void {
+    for (let index = 0; index < round.levels.length; index += 1) {
+      const level = round.levels[index]!;
+      const watch = query.watched[index]!.watch;
+      if (level !== null && level > watch.level) watch.level = level;
+    }
   }
 
   /** The round of the query's key in this epoch: as it is once worked out, else the promise of it. */

@@ -105,8 +105,13 @@ export class LongPollHub {
   /**
    * A standing wait for a change stream, over `timeoutMs` from now: see Subscription. It waits only while its
    * `next()` is pending, but stays registered between its waits, so that each costs no registration.
+   *
+   * `stillQuiet`, asked when a change is about to end its wait: true when the change is already known to hold
+   * nothing for it (another loja's price, with that round worked out for another stream of its loja), its levels
+   * then raised past it by the caller. It then waits on, with no answer: the stream would only have worked the
+   * round out again and come back to wait, thousands of them per change that concerns a few.
    */
-  subscribe(watches: readonly Watch[], timeoutMs: number, signal?: AbortSignal): Subscription {
+  subscribe(watches: readonly Watch[], timeoutMs: number, signal?: AbortSignal, stillQuiet?: () => boolean): Subscription {
     const own = watches.map((watch) => ({ ...watch }));
     let ended: WaitOutcome['kind'] | null = signal?.aborted ? 'aborted' : this.isStopping() ? 'stopping' : null;
     let pending: ((outcome: WaitOutcome) => void) | null = null;
@@ -137,7 +142,7 @@ export class LongPollHub {
       settle: (kind, changed = []) => {
         if (kind !== 'changed') return end(kind);
         waiter.queued = false;
-        if (pending !== null) answer(kind, changed);
+        if (pending !== null && stillQuiet?.() !== true) answer(kind, changed);
       },
     };
     const timeout = ended === null ? setTimeout(() => end('timeout'), Math.max(0, timeoutMs)) : undefined;
