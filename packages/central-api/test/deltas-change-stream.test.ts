@@ -273,6 +273,31 @@ describeBackends("another loja's change", (backend) => {
       await many.close();
     }
   });
+
+  it('hand a round worked out in an earlier epoch on while none of its tables moved since', async () => {
+    const since = { produto: await settledCheckpoint(rig, 'produto'), preco_loja: await settledCheckpoint(rig, 'preco_loja') };
+    const wait = async (tables: string, headers: Record<string, string> = {}): Promise<ChangesWaitAnswer> => {
+      const response = await rig.get(`/v1/changes/wait?tables=${tables}&wait=0&limit=100`, { headers });
+      expect(response.status, response.text.slice(0, 300)).toBe(200);
+      return changesWaitSchema.parse(response.json);
+    };
+    const products = () => wait(`produto:${since.produto}`, { 'sync-tokens': `produto=${rig.syncTokenOf('produto')!}` });
+    await insertProdutos(rig, [60]);
+    // Asked until the serving clock has read the product: that round is worked out, and kept.
+    let first = await products();
+    await until(async () => (first = await products()).changed.length > 0, 'a wait to name the new product');
+    // Another table moves: a new epoch, in which nothing of produto changed.
+    await insertPreco(rig, 1, 60, '8.8800');
+    await until(async () => (await wait(`preco_loja:${since.preco_loja}`)).changed.length > 0, 'a wait to name the new price');
+    const before = rig.waitRounds();
+    const again = await products();
+    const after = rig.waitRounds();
+    // The same round as before the price, handed on rather than worked out again: the same page, which ends
+    // where the epoch it was read in ended.
+    expect({ worked: after.worked - before.worked, shared: after.shared - before.shared }).toEqual({ worked: 0, shared: 1 });
+    expect(again.pages).toEqual(first.pages);
+    expect(again.pages![0]!.page.changes.map((change) => change.key.produto_id)).toEqual([60]);
+  });
 });
 
 /**

@@ -44,7 +44,7 @@ export interface RoundAnswer {
  */
 type SharedPage = { table: ServedTable; lojaId: number; read: ChangesRead; page: ChangesPage } | null;
 
-/** What a round finds, whoever asks it: the same for every PDV with the same key (RoundKey) in one epoch. */
+/** What a round finds, whoever asks it: the same for every PDV with the same key (keyOf). */
 interface SharedRound {
   changed: readonly string[];
   /** Per watched table: the level its window is known quiet up to, when that moved it up; else null. */
@@ -70,15 +70,21 @@ export interface WaitRoundsOptions {
  * The rounds of the waits: which watched tables have changes for a PDV, and their first pages.
  *
  * A change releases thousands of PDVs at once, and the PDVs of one loja that stood at the same checkpoints read
- * exactly the same round: the same windows of the same shared pages (SharedPages), in the same epoch. So a round
- * is worked out once per epoch for each key (the tables and their levels and checkpoints, the page size, the
- * loja where a table is filtered by it) and handed, for KEPT_MS, to each of them; only what is the PDV's own is
- * done per PDV: the admission of its Sync-Token, and the token it gets back. A PDV whose token does not admit it
- * to a carried page gets that page read for it alone, as GET /v1/changes would (its reset, its other scope).
+ * exactly the same round: the same windows of the same shared pages (SharedPages). So a round is worked out once
+ * for each key (the tables and their levels and checkpoints, the page size, the loja where a table is filtered by
+ * it, and where each of its tables stood in the epoch it was read in) and handed, for KEPT_MS, to each of them;
+ * only what is the PDV's own is done per PDV: the admission of its Sync-Token, and the token it gets back. A PDV
+ * whose token does not admit it to a carried page gets that page read for it alone, as GET /v1/changes would
+ * (its reset, its other scope).
+ *
+ * Epochs come and go during a fan-out (every sale that moves stock is one), but a round depends only on its own
+ * tables: while none of them moves (their quietFrom stays), a later epoch holds nothing more of them, and the
+ * round worked out in an earlier one is still theirs. Its windows end at that epoch's upper version, which a
+ * later reading has only confirmed: the PDV then reads on from there.
  */
 export class WaitRounds {
-  /** The rounds of the latest epoch met, each handed on for KEPT_MS (a timer forgets them after that). */
-  private kept: { epoch: Epoch; rounds: Map<string, KeptRound> } | null = null;
+  /** The rounds worked out lately, by key, each handed on for KEPT_MS (a timer forgets them after that). */
+  private readonly kept = new Map<string, KeptRound>();
   private sweeping: NodeJS.Timeout | undefined;
   private stopped = false;
   private readonly signatures = new TableSignatures();
@@ -95,7 +101,7 @@ export class WaitRounds {
     this.stopped = true;
     clearTimeout(this.sweeping);
     this.sweeping = undefined;
-    this.kept = null;
+    this.kept.clear();
   }
 
   /**
@@ -139,8 +145,8 @@ export class WaitRounds {
    */
   knownQuiet(query: RoundQuery): string | null | undefined {
     const epoch = this.options.clock.currentNow();
-    if (epoch === undefined || this.kept?.epoch !== epoch || query.attention.length > 0 || this.stopped) return undefined;
-    const known = this.kept.rounds.get(this.keyOf(query));
+    if (epoch === undefined || query.attention.length > 0 || this.stopped) return undefined;
+    const known = this.kept.get(this.keyOf(query, epoch));
     const round = known?.worked;
     if (round === undefined || round.changed.length > 0 || Date.now() - known!.at > KEPT_MS) return undefined;
     this.stats.quiet += 1;
@@ -159,9 +165,9 @@ export class WaitRounds {
   /** The round of the query's key in this epoch: as it is once worked out, else the promise of it. */
   private sharedRound(query: RoundQuery, epoch: Epoch | null): SharedRound | Promise<SharedRound> {
     // Without an epoch there is nothing to share (each read takes its own bound); a first round's attention is rare.
-    const rounds = epoch === null || query.attention.length > 0 || this.stopped ? null : this.roundsOf(epoch);
-    if (rounds === null) return this.work(query, epoch);
-    const key = this.keyOf(query);
+    if (epoch === null || query.attention.length > 0 || this.stopped) return this.work(query, epoch);
+    const rounds = this.kept;
+    const key = this.keyOf(query, epoch);
     const now = Date.now();
     const known = rounds.get(key);
     if (known !== undefined && now - known.at <= KEPT_MS) {
@@ -169,8 +175,8 @@ export class WaitRounds {
       return known.worked ?? known.round;
     }
     const working = this.work(query, epoch);
-    if (rounds.size >= MAX_PER_EPOCH) forgetOlderThan(rounds, now - KEPT_MS);
-    if (rounds.size < MAX_PER_EPOCH) {
+    if (rounds.size >= MAX_KEPT) forgetOlderThan(rounds, now - KEPT_MS);
+    if (rounds.size < MAX_KEPT) {
       const kept: KeptRound = { round: working, worked: undefined, at: now };
       rounds.set(key, kept);
       this.sweepSoon();
@@ -185,41 +191,34 @@ export class WaitRounds {
     return working;
   }
 
-  /** The rounds of this epoch: a newer one replaces the kept ones; null for a reader still in an older one. */
-  private roundsOf(epoch: Epoch): Map<string, KeptRound> | null {
-    if (this.kept?.epoch === epoch) return this.kept.rounds;
-    if (this.kept !== null && epoch.since < this.kept.epoch.since) return null;
-    this.kept = { epoch, rounds: new Map() };
-    return this.kept.rounds;
-  }
-
   /**
-   * An epoch lasts as long as nothing changes, hours at night, and a round holds its pages: what is kept goes
-   * with its time, so that pages the shared-page cache let go are not held here.
+   * A key can stand for hours (nothing changes at night), and a round holds its pages: what is kept goes with
+   * its time, so that pages the shared-page cache let go are not held here.
    */
   private sweepSoon(): void {
     if (this.sweeping !== undefined) return;
     this.sweeping = setTimeout(() => {
       this.sweeping = undefined;
-      const rounds = this.kept?.rounds;
-      if (rounds === undefined) return;
-      forgetOlderThan(rounds, Date.now() - KEPT_MS);
-      if (rounds.size > 0) this.sweepSoon();
-      else this.kept = null;
+      forgetOlderThan(this.kept, Date.now() - KEPT_MS);
+      if (this.kept.size > 0) this.sweepSoon();
     }, KEPT_MS);
     // Memory only: never what keeps a process alive.
     this.sweeping.unref();
   }
 
   /**
-   * What decides a round besides the epoch: each table (by its served description) with its level, checkpoint
-   * and whether a Sync-Token came for it; the page size; and the loja when a watched table is filtered by it.
+   * What decides a round: the database's incarnation; each table (by its served description) with its level,
+   * checkpoint, whether a Sync-Token came for it, and where its changes stand in the epoch (its quietFrom: the
+   * same in two epochs when nothing of it changed between them; a table the clock does not know is keyed by the
+   * epoch's upper version, so never shared across epochs); the page size; and the loja when a watched table is
+   * filtered by it.
    */
-  private keyOf(query: RoundQuery): string {
+  private keyOf(query: RoundQuery, epoch: Epoch): string {
     const filtered = query.watched.some(({ table }) => table.filter !== null);
-    let key = `${query.pages?.limit ?? '-'}|${filtered ? query.lojaId : '*'}`;
+    let key = `${epoch.incarnation}|${query.pages?.limit ?? '-'}|${filtered ? query.lojaId : '*'}`;
     for (const { table, watch } of query.watched) {
-      key += `|${this.signatures.idOf(table)}:${watch.level}:${query.since.get(table.name) ?? ''}:${query.pages?.syncTokens.has(table.name) ? 't' : ''}`;
+      const stands = epoch.quietFrom.get(table.trackingName) ?? `@${epoch.upper}`;
+      key += `|${this.signatures.idOf(table)}:${watch.level}:${query.since.get(table.name) ?? ''}:${query.pages?.syncTokens.has(table.name) ? 't' : ''}:${stands}`;
     }
     return key;
   }
@@ -279,8 +278,8 @@ interface KeptRound {
   at: number;
 }
 
-/** Plenty for the lojas and checkpoints of a fleet in one epoch. */
-const MAX_PER_EPOCH = 4_096;
+/** Plenty for the lojas and checkpoints of a fleet over KEPT_MS. */
+const MAX_KEPT = 4_096;
 /**
  * How long a round is handed on: the PDVs that share one are those a change wakes together, whose releases take
  * a second or two at fleet scale; a PDV that comes later in a long epoch works its round out again.
