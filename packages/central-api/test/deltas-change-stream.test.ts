@@ -220,7 +220,7 @@ describeBackends("another loja's change", (backend) => {
   let rig: DeltasRig;
   beforeAll(async () => {
     rig = await startDeltasRig(backend, { CHANGES_POLL_INTERVAL_MS: 100 });
-    await insertProdutos(rig, [1]);
+    await insertProdutos(rig, [1, 70]);
   });
   afterAll(async () => rig?.close());
 
@@ -272,6 +272,28 @@ describeBackends("another loja's change", (backend) => {
       for (const streamed of await Promise.allSettled([...ofA, ...ofB])) if (streamed.status === 'fulfilled') streamed.value.lines?.close();
       await many.close();
     }
+  });
+
+  it('hand a round that named nothing on to PDVs whose checkpoints differ only by versions that hold nothing of their tables', async () => {
+    const wait = async (since: string, token: string): Promise<ChangesWaitAnswer> => {
+      const response = await rig.get(`/v1/changes/wait?tables=produto:${since}&wait=0&limit=100`, { headers: { 'sync-tokens': `produto=${token}` } });
+      expect(response.status, response.text.slice(0, 300)).toBe(200);
+      return changesWaitSchema.parse(response.json);
+    };
+    const older = { since: await settledCheckpoint(rig, 'produto'), token: rig.syncTokenOf('produto')! };
+    // Another table moves, and the serving clock reads it: produto's checkpoints from now on are higher.
+    const precoSince = await settledCheckpoint(rig, 'preco_loja');
+    await insertPreco(rig, 1, 70, '9.9900');
+    const names = async (): Promise<boolean> => changesWaitSchema.parse((await rig.get(`/v1/changes/wait?tables=preco_loja:${precoSince}&wait=0`)).json).changed.length > 0;
+    await until(names, 'a wait to name the new price');
+    const newer = { since: await settledCheckpoint(rig, 'produto'), token: rig.syncTokenOf('produto')! };
+    expect(BigInt(newer.since)).toBeGreaterThan(BigInt(older.since));
+    expect(await wait(older.since, older.token)).toMatchObject({ changed: [] });
+    const before = rig.waitRounds();
+    // Nothing of produto from either checkpoint: the round worked out for the older one is the newer one's too.
+    expect(await wait(newer.since, newer.token)).toMatchObject({ changed: [] });
+    const after = rig.waitRounds();
+    expect({ worked: after.worked - before.worked, shared: after.shared - before.shared }).toEqual({ worked: 0, shared: 1 });
   });
 
   it('hand a round worked out in an earlier epoch on while none of its tables moved since', async () => {

@@ -85,6 +85,11 @@ export interface WaitRoundsOptions {
 export class WaitRounds {
   /** The rounds worked out lately, by key, each handed on for KEPT_MS (a timer forgets them after that). */
   private readonly kept = new Map<string, KeptRound>();
+  /**
+   * Those of them that named no table, by the part of their key that decides that (levelsKeyOf): a quiet round
+   * reads no page, so the PDV's checkpoints, tokens and page size do not matter to it.
+   */
+  private readonly keptQuiet = new Map<string, KeptRound>();
   private sweeping: NodeJS.Timeout | undefined;
   private stopped = false;
   private readonly signatures = new TableSignatures();
@@ -102,6 +107,7 @@ export class WaitRounds {
     clearTimeout(this.sweeping);
     this.sweeping = undefined;
     this.kept.clear();
+    this.keptQuiet.clear();
   }
 
   /**
@@ -139,16 +145,18 @@ export class WaitRounds {
   }
 
   /**
-   * Whether the query's round in the current epoch is already worked out and names no table (another loja's
+   * Whether the query's round in the latest epoch is already worked out and names no table (another loja's
    * change, for one): its levels are then applied to the query's watches, as run() would, and its incarnation
    * returned (null when it read nothing). Undefined when that is not known at once: run() then tells.
    */
   knownQuiet(query: RoundQuery): string | null | undefined {
-    const epoch = this.options.clock.currentNow();
-    if (epoch === undefined || query.attention.length > 0 || this.stopped) return undefined;
-    const known = this.kept.get(this.keyOf(query, epoch));
+    // The latest epoch, however long ago it was read: it is at least the one whose change is being judged, and a
+    // change after it comes with an epoch of its own, which judges the stream again. (A read needs a fresh one.)
+    const epoch = this.options.clock.epoch;
+    if (epoch === null || query.attention.length > 0 || this.stopped) return undefined;
+    const known = this.keptQuiet.get(this.levelsKeyOf(query, epoch));
     const round = known?.worked;
-    if (round === undefined || round.changed.length > 0 || Date.now() - known!.at > KEPT_MS) return undefined;
+    if (round === undefined || Date.now() - known!.at > KEPT_MS) return undefined;
     this.stats.quiet += 1;
     this.raiseLevels(query, round);
     return round.incarnation;
@@ -167,12 +175,19 @@ export class WaitRounds {
     // Without an epoch there is nothing to share (each read takes its own bound); a first round's attention is rare.
     if (epoch === null || query.attention.length > 0 || this.stopped) return this.work(query, epoch);
     const rounds = this.kept;
-    const key = this.keyOf(query, epoch);
+    const levelsKey = this.levelsKeyOf(query, epoch);
+    const key = this.keyOf(query, levelsKey);
     const now = Date.now();
     const known = rounds.get(key);
     if (known !== undefined && now - known.at <= KEPT_MS) {
       this.stats.shared += 1;
       return known.worked ?? known.round;
+    }
+    // A round that named nothing for the same levels is this one's too, whatever the checkpoints it read from.
+    const quiet = this.keptQuiet.get(levelsKey);
+    if (quiet?.worked !== undefined && now - quiet.at <= KEPT_MS) {
+      this.stats.shared += 1;
+      return quiet.worked;
     }
     const working = this.work(query, epoch);
     if (rounds.size >= MAX_KEPT) forgetOlderThan(rounds, now - KEPT_MS);
@@ -181,7 +196,10 @@ export class WaitRounds {
       rounds.set(key, kept);
       this.sweepSoon();
       working.then(
-        (round) => (kept.worked = round),
+        (round) => {
+          kept.worked = round;
+          if (round.changed.length === 0 && this.keptQuiet.size < MAX_KEPT) this.keptQuiet.set(levelsKey, kept);
+        },
         // A failed round is not handed on: the next PDV works it out again.
         () => {
           if (rounds.get(key) === kept) rounds.delete(key);
@@ -200,26 +218,39 @@ export class WaitRounds {
     this.sweeping = setTimeout(() => {
       this.sweeping = undefined;
       forgetOlderThan(this.kept, Date.now() - KEPT_MS);
-      if (this.kept.size > 0) this.sweepSoon();
+      forgetOlderThan(this.keptQuiet, Date.now() - KEPT_MS);
+      if (this.kept.size > 0 || this.keptQuiet.size > 0) this.sweepSoon();
     }, KEPT_MS);
     // Memory only: never what keeps a process alive.
     this.sweeping.unref();
   }
 
   /**
-   * What decides a round: the database's incarnation; each table (by its served description) with its level,
-   * checkpoint, whether a Sync-Token came for it, and where its changes stand in the epoch (its quietFrom: the
-   * same in two epochs when nothing of it changed between them; a table the clock does not know is keyed by the
-   * epoch's upper version, so never shared across epochs); the page size; and the loja when a watched table is
-   * filtered by it.
+   * What decides which tables a round names, and the levels it moves them to: the database's incarnation, the loja
+   * when a watched table is filtered by it, and each table (by its served description) with where its changes
+   * stand in the epoch (its quietFrom: the same in two epochs when nothing of it changed between them; a table the
+   * clock does not know is keyed by the epoch's upper version, so never shared across epochs) and its level. A
+   * level at or above quietFrom is quiet whatever its value; below, levels in one quiet span of the clock
+   * (windowStart) see the same changes: PDVs whose levels were moved up in different epochs share their rounds.
    */
-  private keyOf(query: RoundQuery, epoch: Epoch): string {
+  private levelsKeyOf(query: RoundQuery, epoch: Epoch): string {
     const filtered = query.watched.some(({ table }) => table.filter !== null);
-    let key = `${epoch.incarnation}|${query.pages?.limit ?? '-'}|${filtered ? query.lojaId : '*'}`;
+    let key = `${epoch.incarnation}|${filtered ? query.lojaId : '*'}`;
     for (const { table, watch } of query.watched) {
-      const stands = epoch.quietFrom.get(table.trackingName) ?? `@${epoch.upper}`;
-      key += `|${this.signatures.idOf(table)}:${watch.level}:${query.since.get(table.name) ?? ''}:${query.pages?.syncTokens.has(table.name) ? 't' : ''}:${stands}`;
+      const quietFrom = epoch.quietFrom.get(table.trackingName);
+      const level = quietFrom === undefined ? `${watch.level}@${epoch.upper}` : watch.level >= quietFrom ? 'q' : this.options.clock.windowStart(table.trackingName, watch.level);
+      key += `|${this.signatures.idOf(table)}:${quietFrom ?? ''}:${level}`;
     }
+    return key;
+  }
+
+  /**
+   * What decides a round: its levels key, and for the first pages it carries, each table's checkpoint and
+   * whether a Sync-Token came for it, and the page size.
+   */
+  private keyOf(query: RoundQuery, levelsKey: string): string {
+    let key = `${levelsKey}|${query.pages?.limit ?? '-'}`;
+    for (const { table } of query.watched) key += `|${query.since.get(table.name) ?? ''}:${query.pages?.syncTokens.has(table.name) ? 't' : ''}`;
     return key;
   }
 
