@@ -84,7 +84,7 @@ export interface FleetResult {
   shared_page_quiet: number | null;
   /**
    * The wait rounds (a stream line's or a wait's reads: which tables changed, their first pages) central worked
-   * out, those it handed over from one worked out for another PDV in the same epoch, and the changes a waiting
+   * out, those it handed over from one worked out for another PDV while none of their tables moved, and the changes a waiting
    * stream was found to have nothing in from another stream's round (it waited on without one); n/a without the
    * counters (an older central-api).
    */

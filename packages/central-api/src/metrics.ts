@@ -77,7 +77,7 @@ export class CentralMetrics {
     countedFrom(this.register, 'goldpdv_shared_page_hits_total', 'Changes pages answered from a page read for another request', () => serving.pages.stats.hits);
     countedFrom(this.register, 'goldpdv_shared_page_quiet_total', 'Changes pages answered empty from the serving clock, with no read', () => serving.pages.stats.quiet);
     countedFrom(this.register, 'goldpdv_wait_rounds_worked_total', 'Wait rounds (which tables changed for a PDV, their first pages) worked out', () => serving.rounds.worked);
-    countedFrom(this.register, 'goldpdv_wait_rounds_shared_total', 'Wait rounds handed over from one worked out for another PDV in the same epoch', () => serving.rounds.shared);
+    countedFrom(this.register, 'goldpdv_wait_rounds_shared_total', 'Wait rounds handed over from one worked out for another PDV while none of their tables moved', () => serving.rounds.shared);
     countedFrom(this.register, 'goldpdv_wait_rounds_quiet_total', 'Changes a waiting change stream had nothing in (another loja\'s), known from a round worked out for another stream: it waited on without a round of its own', () => serving.rounds.quiet);
     countedFrom(this.register, 'goldpdv_serving_clock_ticks_total', 'Readings of the versions of every served table (one statement each)', () => serving.clock.ticks);
     new Gauge({ name: 'goldpdv_shared_pages_bytes', help: 'Memory the kept changes pages take (their JSON size)', registers, collect() { this.set(serving.pages.keptBytes); } });

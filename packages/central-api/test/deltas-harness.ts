@@ -1,5 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { SharedPageStats } from '../src/deltas/live/shared-pages.js';
+import type { SharedPages, SharedPageStats } from '../src/deltas/live/shared-pages.js';
+import type { ServingClock } from '../src/deltas/live/serving-clock.js';
+import type { TableRegistry } from '../src/deltas/table-registry.js';
 import { Writable } from 'node:stream';
 import { applySchema, createLogger, tokenHash, type Change, type ChangesPage, type Database, type SnapshotPage, type SqlParams } from '@goldpdv/core';
 import { expect } from 'vitest';
@@ -40,9 +42,14 @@ export interface DeltasRig {
   waiting(): number;
   /** The shared pages' figures: database reads, answers from a page read for another request, quiet answers. */
   sharedPages(): SharedPageStats;
-  /** The wait rounds worked out, and those handed over from one worked out for another PDV (WaitRounds). */
+  /**
+   * The wait rounds worked out, those handed over from one worked out for another PDV, and the changes a waiting
+   * stream was found to have nothing in from such a round (WaitRounds).
+   */
   waitRounds(): { worked: number; shared: number; quiet: number };
   logs(): Record<string, unknown>[];
+  /** The replica's serving clock, shared pages and served tables, for a test that works wait rounds out itself. */
+  serving: { clock: ServingClock; pages: SharedPages; registry: TableRegistry };
   /** Stops the server (waiting requests are released first), then drops the database. Safe to call twice. */
   close(): Promise<void>;
 }
@@ -141,7 +148,7 @@ export async function startDeltasRig(backend: Backend, config: Partial<DeltasCon
     }
     const logger = logging.logger;
     const stores = storesFor(db.dialect);
-    const { routes, hub, pages, changes, checked } = startDeltas({
+    const { routes, hub, clock, pages, registry, changes, checked } = startDeltas({
       db,
       stores,
       config: { ...TEST_DELTAS_CONFIG, ...config },
@@ -227,6 +234,7 @@ export async function startDeltasRig(backend: Backend, config: Partial<DeltasCon
       waiting: () => hub.waiting,
       sharedPages: () => ({ ...pages.stats }),
       waitRounds: () => ({ ...changes.roundStats }),
+      serving: { clock, pages, registry },
       logs: () => lines.map((line) => JSON.parse(line) as Record<string, unknown>),
       close() {
         closing ??= (async () => {

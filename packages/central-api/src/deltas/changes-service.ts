@@ -73,7 +73,10 @@ export interface ChangesService {
    * named without such a page ends the stream after its answer, since the PDV must read it itself first.
    */
   streamChanges(query: WaitQuery): AsyncGenerator<ChangesWaitAnswer, void, undefined>;
-  /** The wait rounds worked out, and those handed over from one worked out for another PDV (WaitRounds). */
+  /**
+   * The wait rounds worked out, those handed over from one worked out for another PDV, and the changes a waiting
+   * stream was found to have nothing in from such a round (WaitRounds).
+   */
   readonly roundStats: { readonly worked: number; readonly shared: number; readonly quiet: number };
   /** Lets go of what it keeps for later requests (its timer included). Safe to call twice. */
   stop(): void;
@@ -174,8 +177,8 @@ export function createChangesService(options: ChangesServiceOptions): ChangesSer
       // A change whose round, worked out for another stream, names nothing for this one (another loja's price)
       // leaves it waiting, unless that round read another database than the stream's (the long way ends it).
       const stillQuiet = (): boolean => {
-        const read = rounds.knownQuiet(later);
-        if (read === undefined || (read !== null && incarnation !== null && read !== incarnation)) return false;
+        const read = rounds.knownQuiet(later, incarnation);
+        if (read === undefined) return false;
         incarnation = read ?? incarnation;
         return true;
       };

@@ -13,7 +13,7 @@ import { startRetentionSchedule } from './retention-schedule.js';
 import { pullRoutes } from './routes.js';
 import { createSnapshotService } from './snapshot-service.js';
 import { createSyncTokens } from './sync-token.js';
-import { createTableRegistry } from './table-registry.js';
+import { createTableRegistry, type TableRegistry } from './table-registry.js';
 import { createTokenKeyring } from './token-keyring.js';
 
 export { deltasEnv, deltasEnvSchema, resolveDeltasConfig, type DeltasConfig } from './deltas-config.js';
@@ -53,6 +53,8 @@ export interface Deltas {
   clock: ServingClock;
   /** The pages read once and served to many, with their figures. */
   pages: SharedPages;
+  /** The served tables, as the declaration and the catalog make them. */
+  registry: TableRegistry;
   /** The pull services; their wait rounds' figures (roundStats) are what a test of shared rounds reads. */
   changes: ChangesService;
   /**
@@ -125,7 +127,7 @@ export function startDeltas(context: DeltasContext): Deltas {
     caps,
     onChangesServed: (rows) => context.metrics?.changesServed(rows),
   });
-  return { routes, hub, clock, pages, changes, checked };
+  return { routes, hub, clock, pages, registry, changes, checked };
 }
 
 export const deltaRoutes = (context: DeltasContext): Route[] => startDeltas(context).routes;

@@ -71,8 +71,9 @@ export interface WaitRoundsOptions {
  *
  * A change releases thousands of PDVs at once, and the PDVs of one loja that stood at the same checkpoints read
  * exactly the same round: the same windows of the same shared pages (SharedPages). So a round is worked out once
- * for each key (the tables and their levels and checkpoints, the page size, the loja where a table is filtered by
- * it, and where each of its tables stood in the epoch it was read in) and handed, for KEPT_MS, to each of them;
+ * for each key (the tables with their levels, counted by what they see: levelsKeyOf; their checkpoints; the page
+ * size; the loja where a table is filtered by it; and where each of its tables stood in the epoch it was read in)
+ * and handed, for KEPT_MS, to each of them;
  * only what is the PDV's own is done per PDV: the admission of its Sync-Token, and the token it gets back. A PDV
  * whose token does not admit it to a carried page gets that page read for it alone, as GET /v1/changes would
  * (its reset, its other scope).
@@ -146,10 +147,12 @@ export class WaitRounds {
 
   /**
    * Whether the query's round in the latest epoch is already worked out and names no table (another loja's
-   * change, for one): its levels are then applied to the query's watches, as run() would, and its incarnation
-   * returned (null when it read nothing). Undefined when that is not known at once: run() then tells.
+   * change, for one), read from the database incarnation the caller knows (`incarnation`; null: none yet): its
+   * levels are then applied to the query's watches, as run() would, and its incarnation returned (null when it
+   * read nothing). Undefined, with nothing applied, when that is not known at once or it read another
+   * incarnation: run() then tells.
    */
-  knownQuiet(query: RoundQuery): string | null | undefined {
+  knownQuiet(query: RoundQuery, incarnation: string | null): string | null | undefined {
     // The latest epoch, however long ago it was read: it is at least the one whose change is being judged, and a
     // change after it comes with an epoch of its own, which judges the stream again. (A read needs a fresh one.)
     const epoch = this.options.clock.epoch;
@@ -157,6 +160,7 @@ export class WaitRounds {
     const known = this.keptQuiet.get(this.levelsKeyOf(query, epoch));
     const round = known?.worked;
     if (round === undefined || Date.now() - known!.at > KEPT_MS) return undefined;
+    if (round.incarnation !== null && incarnation !== null && round.incarnation !== incarnation) return undefined;
     this.stats.quiet += 1;
     this.raiseLevels(query, round);
     return round.incarnation;
@@ -170,7 +174,7 @@ export class WaitRounds {
     }
   }
 
-  /** The round of the query's key in this epoch: as it is once worked out, else the promise of it. */
+  /** The round of the query's key as the epoch stands: as it is once worked out, else the promise of it. */
   private sharedRound(query: RoundQuery, epoch: Epoch | null): SharedRound | Promise<SharedRound> {
     // Without an epoch there is nothing to share (each read takes its own bound); a first round's attention is rare.
     if (epoch === null || query.attention.length > 0 || this.stopped) return this.work(query, epoch);
@@ -198,7 +202,9 @@ export class WaitRounds {
       working.then(
         (round) => {
           kept.worked = round;
-          if (round.changed.length === 0 && this.keptQuiet.size < MAX_KEPT) this.keptQuiet.set(levelsKey, kept);
+          if (round.changed.length !== 0) return;
+          if (this.keptQuiet.size >= MAX_KEPT) forgetOlderThan(this.keptQuiet, Date.now() - KEPT_MS);
+          if (this.keptQuiet.size < MAX_KEPT) this.keptQuiet.set(levelsKey, kept);
         },
         // A failed round is not handed on: the next PDV works it out again.
         () => {

@@ -134,6 +134,15 @@ export class LongPollHub {
       if (pending !== null) answer(kind === 'timeout' && waiter.queued ? 'changed' : kind, []);
     };
     const onAbort = (): void => end('aborted');
+    // Called in the middle of a release batch: a check that fails takes the long way (the stream's own round
+    // then tells what fails), rather than leaving the rest of the batch unreleased.
+    const knownQuiet = (): boolean => {
+      try {
+        return stillQuiet?.() === true;
+      } catch {
+        return false;
+      }
+    };
     const waiter: Waiter = {
       watches: own,
       incarnation: this.clock.epoch?.incarnation ?? null,
@@ -142,7 +151,7 @@ export class LongPollHub {
       settle: (kind, changed = []) => {
         if (kind !== 'changed') return end(kind);
         waiter.queued = false;
-        if (pending !== null && stillQuiet?.() !== true) answer(kind, changed);
+        if (pending !== null && !knownQuiet()) answer(kind, changed);
       },
     };
     const timeout = ended === null ? setTimeout(() => end('timeout'), Math.max(0, timeoutMs)) : undefined;
