@@ -73,10 +73,9 @@ export interface WaitRoundsOptions {
  * exactly the same round: the same windows of the same shared pages (SharedPages). So a round is worked out once
  * for each key (the tables with their levels, counted by what they see: levelsKeyOf; their checkpoints; the page
  * size; the loja where a table is filtered by it; and where each of its tables stood in the epoch it was read in)
- * and handed, for KEPT_MS, to each of them;
- * only what is the PDV's own is done per PDV: the admission of its Sync-Token, and the token it gets back. A PDV
- * whose token does not admit it to a carried page gets that page read for it alone, as GET /v1/changes would
- * (its reset, its other scope).
+ * and handed, for KEPT_MS, to each of them; only what is the PDV's own is done per PDV: the admission of its
+ * Sync-Token, and the token it gets back. A PDV whose token does not admit it to a carried page gets that page
+ * read for it alone, as GET /v1/changes would (its reset, its other scope).
  *
  * Epochs come and go during a fan-out (every sale that moves stock is one), but a round depends only on its own
  * tables: while none of them moves (their quietFrom stays), a later epoch holds nothing more of them, and the
@@ -238,13 +237,20 @@ export class WaitRounds {
    * clock does not know is keyed by the epoch's upper version, so never shared across epochs) and its level. A
    * level at or above quietFrom is quiet whatever its value; below, levels in one quiet span of the clock
    * (windowStart) see the same changes: PDVs whose levels were moved up in different epochs share their rounds.
+   * A level above the epoch's upper version (a PDV that read last from a replica further on) counts as itself, as
+   * SharedPages reads it from the database rather than from the clock.
    */
   private levelsKeyOf(query: RoundQuery, epoch: Epoch): string {
     const filtered = query.watched.some(({ table }) => table.filter !== null);
     let key = `${epoch.incarnation}|${filtered ? query.lojaId : '*'}`;
     for (const { table, watch } of query.watched) {
       const quietFrom = epoch.quietFrom.get(table.trackingName);
-      const level = quietFrom === undefined ? `${watch.level}@${epoch.upper}` : watch.level >= quietFrom ? 'q' : this.options.clock.windowStart(table.trackingName, watch.level);
+      const level =
+        quietFrom === undefined || watch.level > epoch.upper
+          ? `${watch.level}@${epoch.upper}`
+          : watch.level >= quietFrom
+            ? 'q'
+            : this.options.clock.windowStart(table.trackingName, watch.level);
       key += `|${this.signatures.idOf(table)}:${quietFrom ?? ''}:${level}`;
     }
     return key;
