@@ -31,10 +31,6 @@ describeBackends('change stream', (backend) => {
     const url = `http://127.0.0.1:${rig.port}/v1/changes/stream?tables=${query}&wait=${options.wait ?? 20_000}&limit=100`;
     return http.stream(url, { authorization: `Bearer ${options.pdv ?? PDVS.a.token}`, 'sync-contract': '2', 'sync-tokens': header });
   };
-  const nextAnswer = async (response: HttpResponse): Promise<ChangesWaitAnswer | null> => {
-    const line = await response.lines!.next();
-    return line === null ? null : changesWaitSchema.parse(JSON.parse(line));
-  };
   const keysOf = (answer: ChangesWaitAnswer | null, table: string) =>
     answer?.pages?.find((carried) => carried.page.table === table)?.page.changes.map((change) => change.key.produto_id);
 
@@ -113,6 +109,12 @@ describeBackends('change stream', (backend) => {
   });
 });
 
+/** The next line of a stream as the answer it is; null at its end. */
+async function nextAnswer(response: HttpResponse): Promise<ChangesWaitAnswer | null> {
+  const line = await response.lines!.next();
+  return line === null ? null : changesWaitSchema.parse(JSON.parse(line));
+}
+
 /**
  * A checkpoint once the serving clock has taken in every change so far: the same version twice, a clock
  * interval apart. Streams opened at it then wait from the same levels, whatever epoch each first read in.
@@ -149,10 +151,6 @@ describeBackends('change streams woken together', (backend) => {
     const query = Object.entries(tables).map(([table, version]) => `${table}:${version}`).join(',');
     const header = Object.entries(tokens).map(([table, token]) => `${table}=${token}`).join(', ');
     return http.stream(`http://127.0.0.1:${rig.port}/v1/changes/stream?tables=${query}&wait=20000&limit=100`, { authorization: `Bearer ${pdv}`, 'sync-contract': '2', 'sync-tokens': header });
-  };
-  const nextAnswer = async (response: HttpResponse): Promise<ChangesWaitAnswer | null> => {
-    const line = await response.lines!.next();
-    return line === null ? null : changesWaitSchema.parse(JSON.parse(line));
   };
   it('work a round out once for the streams at the same checkpoints, each carrying the page past its own Sync-Token only', async () => {
     await settledCheckpoint(rig, 'produto');
@@ -223,11 +221,6 @@ describeBackends("another loja's change", (backend) => {
     await insertProdutos(rig, [1, 70]);
   });
   afterAll(async () => rig?.close());
-
-  const nextAnswer = async (response: HttpResponse): Promise<ChangesWaitAnswer | null> => {
-    const line = await response.lines!.next();
-    return line === null ? null : changesWaitSchema.parse(JSON.parse(line));
-  };
   /**
    * More of loja 2's streams than the hub releases in one turn of the event loop (64), so that later batches
    * can meet a round already worked out for their loja (whether they do depends on when its read comes back).

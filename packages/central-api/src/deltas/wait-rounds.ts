@@ -156,13 +156,18 @@ export class WaitRounds {
     // change after it comes with an epoch of its own, which judges the stream again. (A read needs a fresh one.)
     const epoch = this.options.clock.epoch;
     if (epoch === null || query.attention.length > 0 || this.stopped) return undefined;
-    const known = this.keptQuiet.get(this.levelsKeyOf(query, epoch));
-    const round = known?.worked;
-    if (round === undefined || Date.now() - known!.at > KEPT_MS) return undefined;
+    const round = this.quietRound(this.levelsKeyOf(query, epoch), Date.now());
+    if (round === undefined) return undefined;
     if (round.incarnation !== null && incarnation !== null && round.incarnation !== incarnation) return undefined;
     this.stats.quiet += 1;
     this.raiseLevels(query, round);
     return round.incarnation;
+  }
+
+  /** A round that named nothing, worked out for these levels within KEPT_MS; undefined when none is. */
+  private quietRound(levelsKey: string, now: number): SharedRound | undefined {
+    const kept = this.keptQuiet.get(levelsKey);
+    return kept !== undefined && now - kept.at <= KEPT_MS ? kept.worked : undefined;
   }
 
   private raiseLevels(query: RoundQuery, round: SharedRound): void {
@@ -187,10 +192,10 @@ export class WaitRounds {
       return known.worked ?? known.round;
     }
     // A round that named nothing for the same levels is this one's too, whatever the checkpoints it read from.
-    const quiet = this.keptQuiet.get(levelsKey);
-    if (quiet?.worked !== undefined && now - quiet.at <= KEPT_MS) {
+    const quiet = this.quietRound(levelsKey, now);
+    if (quiet !== undefined) {
       this.stats.shared += 1;
-      return quiet.worked;
+      return quiet;
     }
     const working = this.work(query, epoch);
     if (rounds.size >= MAX_KEPT) forgetOlderThan(rounds, now - KEPT_MS);
